@@ -1,0 +1,223 @@
+"""A sensible first contract from data: a starting point for a person to review, not a verdict.
+
+Decisions, in order, for each column (strings as read from CSV, or typed values from Parquet/JSON):
+  1. a name that says personal data (email, phone, name, address, …) → text with `pii`;
+  2. true/false values → boolean; dates in one format → datetime (with the format);
+     numbers → integer when every value is whole, else float (leading zeros keep a code a string);
+  3. a value pattern that says personal data (emails, SSNs, card numbers, IPs, phones) → text with `pii`;
+  4. unique values under an id-like name, or UUIDs → identifier (the first unique one is the key);
+  5. few repeated labels → categorical with its category set; long or wordy strings → text.
+Observed ranges become min/max, and a datetime pair that is ordered in every row becomes a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from data_contracts.dtypes import FALSE_TOKENS, TRUE_TOKENS, parse_column
+from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+
+MAX_CATEGORIES = 100
+"""More distinct labels than this and the category set is left open (not listed)."""
+
+DATETIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+)
+
+_PII_NAMES: dict[PiiKind, re.Pattern[str]] = {
+    PiiKind.EMAIL: re.compile(r"^(e_?mail|.*_e_?mail|e_?mail_.*)(_address)?$"),
+    PiiKind.PHONE: re.compile(r"^(.*_)?(phone|mobile|cell|telephone|fax)(_.*)?$"),
+    PiiKind.NAME: re.compile(
+        r"^(name|surname|firstname|lastname|fullname|"
+        r"(first|last|full|given|family|middle|customer|person|patient|employee|contact)_name)$"
+    ),
+    PiiKind.SSN: re.compile(r"^(.*_)?(ssn|social_security(_number)?)(_.*)?$"),
+    PiiKind.CREDIT_CARD: re.compile(r"^(.*_)?(credit_card|card_number|cc_number|ccnum)(_.*)?$"),
+    PiiKind.IP_ADDRESS: re.compile(r"^(ip|ip_?address|ipv4|ipv6|client_ip|remote_ip)$"),
+    PiiKind.POSTAL_CODE: re.compile(r"^(zip|zipcode|zip_code|postcode|post_code|postal_code)$"),
+    PiiKind.ADDRESS: re.compile(r"^(.*_)?(address|street)(_.*)?$"),
+}
+
+_PII_PATTERNS: dict[PiiKind, re.Pattern[str]] = {
+    PiiKind.EMAIL: re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    PiiKind.SSN: re.compile(r"^\d{3}-\d{2}-\d{4}$"),
+    PiiKind.IP_ADDRESS: re.compile(r"^(\d{1,3}\.){3}\d{1,3}$"),
+    PiiKind.CREDIT_CARD: re.compile(r"^(\d{4}[ -]?){3}\d{1,7}$"),
+    PiiKind.PHONE: re.compile(r"^\+?\(?\d{1,4}\)?([ .-]?\(?\d{2,4}\)?){2,5}$"),
+}
+PII_PATTERN_SHARE = 0.9
+"""A column is personal data by pattern when this share of its values match."""
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$")
+"""Matched against the snake_case form of a name: `id`, `student_id`, `StudentId`, `order_no`."""
+
+
+def infer_contract(frame: pd.DataFrame, dataset: str | None = None) -> Contract:
+    """Infer a contract from `frame`; see the module docstring for the decisions."""
+    columns = [_infer_column(str(name), frame[name]) for name in frame.columns]
+    key = next(
+        (c.name for c in columns if c.kind is ColumnKind.IDENTIFIER and c.unique and not c.nullable),
+        None,
+    )
+    parsed = {c.name: parse_column(frame[c.name], c).values for c in columns if c.kind is ColumnKind.DATETIME}
+    return Contract(
+        dataset=dataset,
+        primary_key=key,
+        columns=columns,
+        rules=list(_ordered_pairs(parsed)),
+    )
+
+
+def _normalised(name: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_")
+
+
+def pii_by_name(name: str) -> PiiKind | None:
+    normal = _normalised(name)
+    return next((kind for kind, pattern in _PII_NAMES.items() if pattern.match(normal)), None)
+
+
+def _pii_by_pattern(text: pd.Series) -> PiiKind | None:
+    for kind, pattern in _PII_PATTERNS.items():
+        share = text.map(lambda v, p=pattern: bool(p.match(v))).mean()
+        if share >= PII_PATTERN_SHARE:
+            if kind is PiiKind.CREDIT_CARD and text.map(_luhn_ok).mean() < PII_PATTERN_SHARE:
+                continue
+            if kind is PiiKind.PHONE and text.str.count(r"\d").between(7, 15).mean() < PII_PATTERN_SHARE:
+                continue
+            return kind
+    return None
+
+
+def _luhn_ok(value: str) -> bool:
+    digits = [int(ch) for ch in value if ch.isdigit()]
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        if i % 2:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return total % 10 == 0
+
+
+def _infer_column(name: str, series: pd.Series) -> Column:
+    present = series.dropna()
+    nullable = bool(series.isna().any())
+    base = {"name": name, "nullable": nullable}
+    if present.empty:
+        return Column(**base, kind=ColumnKind.TEXT, description="every value was null when inferred")
+
+    pii = pii_by_name(name)
+    typed_bool = pd.api.types.is_bool_dtype(series)
+    typed_datetime = pd.api.types.is_datetime64_any_dtype(series)
+    if pii is not None and not typed_bool and not typed_datetime:
+        return Column(**base, kind=ColumnKind.TEXT, pii=pii)
+
+    if typed_bool:
+        return Column(**base, kind=ColumnKind.BOOLEAN)
+    if typed_datetime:
+        return _datetime_column(base, series, fmt=None)
+    if pd.api.types.is_numeric_dtype(series):
+        return _numeric_column(base, name, series)
+
+    text = present.astype(str)
+    lowered = set(text.str.strip().str.lower().unique())
+    if lowered <= {"true", "false"} or (
+        lowered <= TRUE_TOKENS | FALSE_TOKENS and lowered & {"true", "false"}
+    ):
+        return Column(**base, kind=ColumnKind.BOOLEAN)
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().all() and np.isfinite(numbers).all() and not text.str.match(r"^[+-]?0\d").any():
+        return _numeric_column(base, name, series)
+    fmt = _datetime_format(text)
+    if fmt is not None:
+        return _datetime_column(base, series, fmt)
+
+    pii = _pii_by_pattern(text)
+    if pii is not None:
+        return Column(**base, kind=ColumnKind.TEXT, pii=pii)
+    return _string_column(base, name, text)
+
+
+def _numeric_column(base: dict, name: str, series: pd.Series) -> Column:
+    numbers = pd.to_numeric(series, errors="coerce").dropna()
+    whole = bool((numbers % 1 == 0).all())
+    unique = numbers.is_unique and len(numbers) > 1
+    if whole and unique and _ID_NAME.search(_normalised(name)):
+        return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="integer", unique=True)
+    if whole:
+        return Column(**base, kind=ColumnKind.INTEGER, min=int(numbers.min()), max=int(numbers.max()))
+    return Column(**base, kind=ColumnKind.FLOAT, min=float(numbers.min()), max=float(numbers.max()))
+
+
+def _datetime_format(text: pd.Series) -> str | None:
+    if not text.str.contains(r"\d").all() or not text.str.contains(r"[-/.:]").all():
+        return None
+    sample = text.unique()
+    for fmt in DATETIME_FORMATS:
+        parsed = pd.to_datetime(pd.Series(sample), format=fmt, errors="coerce")
+        if parsed.notna().all():
+            return fmt
+    return None
+
+
+def _datetime_column(base: dict, series: pd.Series, fmt: str | None) -> Column:
+    probe = Column(name=base["name"], kind=ColumnKind.DATETIME, format=fmt)
+    values = parse_column(series, probe).values.dropna()
+    if fmt is None and (values == values.dt.normalize()).all():
+        fmt = "%Y-%m-%d"
+    return Column(
+        **base,
+        kind=ColumnKind.DATETIME,
+        format=fmt,
+        min=values.min().to_pydatetime(),
+        max=values.max().to_pydatetime(),
+    )
+
+
+def _string_column(base: dict, name: str, text: pd.Series) -> Column:
+    distinct = text.nunique()
+    unique = distinct == len(text) and len(text) > 1
+    wordy = text.str.len().mean() > 30 or text.str.count(" ").mean() >= 3
+    if unique and (_ID_NAME.search(_normalised(name)) or text.map(lambda v: bool(_UUID.match(v))).all()):
+        return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
+    if wordy:
+        return Column(**base, kind=ColumnKind.TEXT)
+    if unique and len(text) >= 20:
+        return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
+    values = sorted(text.unique()) if distinct <= MAX_CATEGORIES else None
+    return Column(**base, kind=ColumnKind.CATEGORICAL, values=values)
+
+
+def _ordered_pairs(parsed: dict[str, pd.Series]) -> Iterable[Rule]:
+    """`a <= b` for datetime columns ordered in every row where both are present (transitively reduced)."""
+    names = list(parsed)
+    holds: set[tuple[str, str]] = set()
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            both = parsed[a].notna() & parsed[b].notna()
+            if both.sum() == 0:
+                continue
+            left, right = parsed[a][both], parsed[b][both]
+            if (left <= right).all():
+                holds.add((a, b))
+            elif (right <= left).all():
+                holds.add((b, a))
+    for a, b in sorted(holds, key=lambda pair: (names.index(pair[0]), names.index(pair[1]))):
+        if not any((a, m) in holds and (m, b) in holds for m in names):
+            yield Rule(left=a, op="<=", right=b)

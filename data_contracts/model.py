@@ -1,0 +1,230 @@
+"""The contract: one description of a dataset that checks, generators and Parquet schemas derive from.
+
+People write it in YAML (or start from `synthwright contract infer`); nothing downstream re-declares a
+column's kind, range or categories — the GX suite, the generators' column handling and the Arrow schema
+are translations of this model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+
+
+class ColumnKind(StrEnum):
+    INTEGER = "integer"
+    FLOAT = "float"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    TEXT = "text"
+    IDENTIFIER = "identifier"
+
+
+NUMERIC_KINDS = frozenset({ColumnKind.INTEGER, ColumnKind.FLOAT})
+ORDERED_KINDS = NUMERIC_KINDS | {ColumnKind.DATETIME}
+
+
+class PiiKind(StrEnum):
+    """Personal data a generator must never copy: values are replaced by fakes of the same kind."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    NAME = "name"
+    ADDRESS = "address"
+    SSN = "ssn"
+    CREDIT_CARD = "credit_card"
+    IP_ADDRESS = "ip_address"
+    POSTAL_CODE = "postal_code"
+
+
+Bound = int | float | dt.datetime
+
+
+class Column(BaseModel):
+    """One column: its kind and everything a valid value must satisfy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    kind: ColumnKind
+    nullable: bool = False
+    min: Bound | None = None
+    max: Bound | None = None
+    values: list[str] | None = Field(default=None, description="allowed categories (categorical only)")
+    unique: bool = False
+    pii: PiiKind | None = Field(default=None, description="personal data kind (text columns only)")
+    format: str | None = Field(default=None, description="strftime format (datetime only)")
+    id_type: Literal["integer", "string"] | None = Field(default=None, description="identifier only")
+    description: str | None = None
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _dates_are_datetimes(cls, value: Any) -> Any:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day)
+        if isinstance(value, bool):
+            raise ValueError("a bound must be a number or a date, not true/false")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _values_distinct(cls, values: list[str] | None) -> list[str] | None:
+        if values is not None:
+            if not values:
+                raise ValueError("an empty category list allows nothing; omit `values` for an open set")
+            duplicates = sorted({v for v in values if values.count(v) > 1})
+            if duplicates:
+                raise ValueError(f"categories listed twice: {duplicates}")
+        return values
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Column:
+        kind = self.kind
+        if (self.min is not None or self.max is not None) and kind not in ORDERED_KINDS:
+            raise ValueError(f"min/max apply to integer, float and datetime columns, not {kind}")
+        for bound in (self.min, self.max):
+            if bound is None:
+                continue
+            if kind is ColumnKind.DATETIME and not isinstance(bound, dt.datetime):
+                raise ValueError(f"a datetime column's min/max must be dates, got {bound!r}")
+            if kind in NUMERIC_KINDS and isinstance(bound, dt.datetime):
+                raise ValueError(f"a {kind} column's min/max must be numbers, got {bound!r}")
+            if kind is ColumnKind.INTEGER and float(bound) != int(bound):
+                raise ValueError(f"an integer column's min/max must be whole numbers, got {bound!r}")
+        if self.min is not None and self.max is not None and self.min > self.max:  # type: ignore[operator]
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.values is not None and kind is not ColumnKind.CATEGORICAL:
+            raise ValueError(f"`values` applies to categorical columns, not {kind}")
+        if self.pii is not None and kind is not ColumnKind.TEXT:
+            raise ValueError(f"`pii` applies to text columns (they are replaced by fakes), not {kind}")
+        if self.format is not None and kind is not ColumnKind.DATETIME:
+            raise ValueError(f"`format` applies to datetime columns, not {kind}")
+        if self.id_type is not None and kind is not ColumnKind.IDENTIFIER:
+            raise ValueError(f"`id_type` applies to identifier columns, not {kind}")
+        return self
+
+    @property
+    def is_date_only(self) -> bool:
+        """A datetime column whose format carries no time of day (published as a Parquet date)."""
+        return (
+            self.kind is ColumnKind.DATETIME
+            and self.format is not None
+            and not re.search(r"%[HIMSfpXcT]", self.format)
+        )
+
+    @property
+    def integer_valued(self) -> bool:
+        return self.kind is ColumnKind.INTEGER or (
+            self.kind is ColumnKind.IDENTIFIER and self.id_type == "integer"
+        )
+
+
+_RULE = re.compile(r"^\s*(?P<left>.+?)\s+(?P<op><=|<|>=|>)\s+(?P<right>.+?)\s*$")
+
+
+class Rule(BaseModel):
+    """A cross-column rule `left <= right` or `left < right` over two ordered columns of one family.
+
+    Written in YAML as the string "start_date <= end_date" (spaces around the operator); `>=` and `>`
+    are accepted and stored with the sides swapped, so code only deals with `<=` and `<`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    left: str
+    op: Literal["<=", "<"]
+    right: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _RULE.match(value)
+            if not match:
+                raise ValueError(
+                    f"cannot read rule {value!r}: write it as 'column_a <= column_b' "
+                    "(operators <=, <, >=, >, with spaces around them)"
+                )
+            value = match.groupdict()
+        if isinstance(value, dict) and value.get("op") in (">=", ">"):
+            value = {"left": value["right"], "op": value["op"].replace(">", "<"), "right": value["left"]}
+        return value
+
+    @model_serializer
+    def _as_text(self) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        return f"{self.left} {self.op} {self.right}"
+
+
+class RowBounds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RowBounds:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"rows.min ({self.min}) is greater than rows.max ({self.max})")
+        return self
+
+
+class Contract(BaseModel):
+    """A dataset's columns, key, row-count bounds and cross-column rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    dataset: str | None = None
+    description: str | None = None
+    primary_key: str | None = None
+    rows: RowBounds = RowBounds()
+    columns: list[Column] = Field(min_length=1)
+    rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        names = [c.name for c in self.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"columns declared more than once: {repeated}")
+        by_name = {c.name: c for c in self.columns}
+        if self.primary_key is not None:
+            key = by_name.get(self.primary_key)
+            if key is None:
+                raise ValueError(f"primary_key {self.primary_key!r} is not one of the columns")
+            if key.nullable:
+                raise ValueError(f"primary key column {key.name!r} cannot be nullable")
+        for rule in self.rules:
+            for side in (rule.left, rule.right):
+                if side not in by_name:
+                    raise ValueError(f"rule '{rule}' names {side!r}, which is not a column")
+            left, right = by_name[rule.left], by_name[rule.right]
+            if left.kind not in ORDERED_KINDS or right.kind not in ORDERED_KINDS:
+                raise ValueError(f"rule '{rule}' needs integer, float or datetime columns")
+            if (left.kind is ColumnKind.DATETIME) != (right.kind is ColumnKind.DATETIME):
+                raise ValueError(f"rule '{rule}' compares a datetime with a number")
+            if rule.left == rule.right:
+                raise ValueError(f"rule '{rule}' compares a column with itself")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def is_unique(self, column: Column) -> bool:
+        """Unique values are required: declared so, or the primary key."""
+        return column.unique or column.name == self.primary_key
