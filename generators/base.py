@@ -1,0 +1,296 @@
+"""The contract every generator keeps (sklearn's rules, one level of inheritance).
+
+A subclass declares `name`, `Config` (pydantic, extra="forbid") and implements `_fit`, `_sample`,
+`_save` and `_load` over *model columns* only (see generators.columns). The base class does the rest,
+once for every generator: config validation, input normalisation, identifiers and personal data,
+cross-column rules, seeding, output conformance, and a checksummed save folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from data_contracts.conform import conform, empty_frame
+from data_contracts.dtypes import parse_column
+from data_contracts.io import contract_from_dict, contract_to_dict
+from data_contracts.model import Contract
+from generators.columns import ColumnPlan
+from synthwright import __version__
+from synthwright.config_io import validation_message
+from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
+from synthwright.files import file_sha256, fsync_tree
+
+SAVE_FORMAT = 1
+MANIFEST_FILE = "generator.json"
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """A step of long work: `done` of `total` units (None when unknown), with optional metrics."""
+
+    done: int
+    total: int | None
+    message: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[ProgressUpdate], None]
+
+
+class Generator(ABC):
+    """Base class of all generators. Constructor arguments are stored, never acted on."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[BaseModel]]
+    summary: ClassVar[str]
+    wraps: ClassVar[str | None] = None
+    """The library model this generator delegates to, if it is only a wrapper (said in listings)."""
+    libraries: ClassVar[tuple[str, ...]] = ()
+    """Distributions whose versions are recorded on save (a model may not load under others)."""
+
+    def __init__(
+        self, config: BaseModel | Mapping[str, Any] | None = None, *, seed: int = 0, device: str = "auto"
+    ):
+        self.config = self.parse_config(config)
+        self.seed = seed
+        self.device = device
+
+    @classmethod
+    def parse_config(cls, config: BaseModel | Mapping[str, Any] | None) -> BaseModel:
+        if isinstance(config, cls.Config):
+            return config
+        try:
+            return cls.Config.model_validate(dict(config or {}))
+        except ValidationError as exc:
+            knobs = ", ".join(f"{k} (default {f.default!r})" for k, f in cls.Config.model_fields.items())
+            raise ConfigError(
+                validation_message(exc, f"{cls.name} generator config"),
+                hint=f"valid keys: {knobs or 'none'}",
+            ) from exc
+
+    # ---- the public contract -------------------------------------------------------------------
+
+    def fit(self, data: pd.DataFrame, contract: Contract, *, progress: Progress | None = None) -> Self:
+        """Learn from `data` (any dtypes that parse as the contract says)."""
+        data = normalise_input(data, contract)
+        if len(data) < 2:
+            raise UserInputError(
+                f"the {self.name} generator needs at least 2 training rows, got {len(data)}",
+                hint="give it more data (check the source and the holdout fraction)",
+            )
+        plan = ColumnPlan.fit(contract, data)
+        with seeded(self.seed):
+            self._fit(plan.encode(data), plan.model_contract, progress or _silent)
+        self.contract_ = contract
+        self.plan_ = plan
+        self.n_training_rows_ = len(data)
+        return self
+
+    def sample(self, n: int, *, conditions: Any = None, seed: int | None = None) -> pd.DataFrame:
+        """`n` rows that conform to the contract; the same seed gives the same rows."""
+        self._check_fitted()
+        if conditions is not None:
+            raise ConfigError(f"the {self.name} generator does not support conditional sampling yet")
+        if not isinstance(n, int | np.integer) or n < 0:
+            raise UserInputError(f"the number of rows to sample must be a whole number ≥ 0, got {n!r}")
+        if n == 0:
+            return empty_frame(self.contract_)
+        seed = self.seed if seed is None else seed
+        with seeded(seed):
+            rows = self._sample(int(n), seed)
+        if len(rows) != n:
+            raise GeneratorError(f"the {self.name} generator returned {len(rows)} rows, {n} were asked for")
+        frame, problems = conform(self.plan_.decode(rows, seed), self.contract_)
+        if problems:
+            raise GeneratorError(
+                f"the {self.name} generator produced output that breaks its contract: " + "; ".join(problems),
+                hint="this is a bug; please report it with the contract and the seed",
+            )
+        return frame
+
+    def save(self, path: Path | str) -> None:
+        """Write the fitted model to folder `path` (replaced atomically if it holds a model already)."""
+        self._check_fitted()
+        target = Path(path)
+        if target.exists() and not (target / MANIFEST_FILE).exists() and any(target.iterdir()):
+            raise ConfigError(
+                f"{target} exists and is not a synthwright model folder; refusing to write into it",
+                hint="choose a new or empty folder",
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            (staging / "contract.json").write_text(json.dumps(contract_to_dict(self.contract_), indent=2))
+            files = ["contract.json", *self._save(staging)]
+            manifest = {
+                "format": SAVE_FORMAT,
+                "generator": self.name,
+                "config": self.config.model_dump(mode="json"),
+                "seed": self.seed,
+                "n_training_rows": self.n_training_rows_,
+                "plan": self.plan_.model_dump(mode="json", exclude={"contract"}),
+                "versions": {"synthwright": __version__, **_versions(self.libraries)},
+                "sha256": {name: file_sha256(staging / name) for name in files},
+            }
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+            _replace_folder(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path | str) -> Generator:
+        """Load a saved model; every file is checked against the sha256 recorded at save."""
+        from generators.registry import generator_class
+
+        folder = Path(path)
+        manifest_path = folder / MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise ConfigError(
+                f"{folder} is not a synthwright model folder (no {MANIFEST_FILE})",
+                hint="point at the folder written by `synthwright fit --out`",
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            name, files = manifest["generator"], manifest["sha256"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{manifest_path} is damaged: {exc}") from exc
+        if manifest.get("format") != SAVE_FORMAT:
+            raise ConfigError(
+                f"{folder} was saved in format {manifest.get('format')}; this version reads {SAVE_FORMAT}"
+            )
+        for file, expected in files.items():
+            if not (folder / file).is_file() or file_sha256(folder / file) != expected:
+                raise ConfigError(
+                    f"{folder / file} is missing or changed since the model was saved (sha256 mismatch)",
+                    hint="re-fit the model, or restore the folder from where it was saved",
+                )
+        klass = generator_class(name)
+        if cls is not Generator and klass is not cls:
+            raise ConfigError(f"{folder} holds a {name!r} model, not a {cls.name!r} one")
+        contract = contract_from_dict(
+            json.loads((folder / "contract.json").read_text()), str(folder / "contract.json")
+        )
+        model = klass(manifest["config"], seed=manifest["seed"])
+        model.contract_ = contract
+        model.plan_ = ColumnPlan.model_validate({**manifest["plan"], "contract": contract})
+        model.n_training_rows_ = manifest["n_training_rows"]
+        model._load(folder, model.plan_.model_contract)
+        return model
+
+    # ---- what a subclass implements --------------------------------------------------------------
+
+    @abstractmethod
+    def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
+        """Learn from model columns; `contract` describes exactly those columns."""
+
+    @abstractmethod
+    def _sample(self, n: int, seed: int) -> pd.DataFrame:
+        """Return exactly `n` rows of model columns."""
+
+    @abstractmethod
+    def _save(self, folder: Path) -> list[str]:
+        """Write learned state into `folder`; return the file names written."""
+
+    @abstractmethod
+    def _load(self, folder: Path, contract: Contract) -> None:
+        """Restore learned state written by `_save`."""
+
+    # ---- helpers -----------------------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "contract_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"this {self.name} generator is not fitted yet", hint="call fit(data, contract) first"
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r}, seed={self.seed})"
+
+
+def normalise_input(data: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Parse `data` to the contract's dtypes; a column that does not fit is a clear error."""
+    if not isinstance(data, pd.DataFrame):
+        raise UserInputError(f"training data must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [n for n in contract.names if n not in data.columns]
+    extra = [n for n in data.columns if n not in contract.names]
+    if missing or extra:
+        raise UserInputError(
+            f"training data does not match the contract: missing {missing}, unexpected {extra}"
+        )
+    columns = {}
+    for column in contract.columns:
+        parsed = parse_column(data[column.name].reset_index(drop=True), column)
+        if parsed.bad_count:
+            raise UserInputError(
+                f"training column {column.name!r}: {parsed.bad_count} value(s) "
+                f"cannot be read as {column.kind}"
+            )
+        columns[column.name] = parsed.values
+    return pd.DataFrame(columns)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Python's, NumPy's and (if loaded) torch's global generators; restore them afterwards.
+
+    Libraries we wrap draw from these global generators, so this is what makes a seed reproducible.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    torch = sys.modules.get("torch")
+    torch_state = torch.random.get_rng_state() if torch is not None else None
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if torch is not None:
+        torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        if torch is not None and torch_state is not None:
+            torch.random.set_rng_state(torch_state)
+
+
+def _silent(update: ProgressUpdate) -> None:
+    return None
+
+
+def _versions(distributions: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for name in distributions:
+        with contextlib.suppress(PackageNotFoundError):
+            found[name] = version(name)
+    return found
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Move `staging` to `target`; an existing model folder is swapped out, then removed."""
+    fsync_tree(staging)
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.rename(target, old)
+        os.rename(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, target)

@@ -1,0 +1,190 @@
+"""What a model learns and what is made by rule: the contract translated for generators.
+
+Every generator sees only *model columns*, described by a derived *model contract*:
+  - identifiers are dropped and regenerated (fresh unique keys, never real ones);
+  - personal-data (`pii`) columns are dropped and refilled with fakes of the same kind (Faker, seeded);
+  - a rule `a <= b` is learned as a non-negative gap: column `b` is replaced by `b - a` (in days for
+    date-only columns, seconds for timestamps), so sampled rows keep the rule by construction. When the
+    data does not allow it (b present where a is missing, or b already re-expressed by another rule),
+    the rule is enforced afterwards by raising b to a instead.
+The plan is fitted state: it is saved with the model as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+from data_contracts.sdv_metadata import modelled
+
+_FAKER_METHODS: dict[PiiKind, str] = {
+    PiiKind.EMAIL: "email",
+    PiiKind.PHONE: "phone_number",
+    PiiKind.NAME: "name",
+    PiiKind.ADDRESS: "address",
+    PiiKind.SSN: "ssn",
+    PiiKind.CREDIT_CARD: "credit_card_number",
+    PiiKind.IP_ADDRESS: "ipv4",
+    PiiKind.POSTAL_CODE: "postcode",
+}
+
+
+class Gap(BaseModel):
+    """Rule `left <= right` (or `<`) learned as the gap `right - left` in `unit`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    left: str
+    right: str
+    strict: bool
+    unit: str  # "number", "days" or "seconds"
+
+
+class ColumnPlan(BaseModel):
+    """How a contract's columns become model columns and back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contract: Contract
+    gaps: list[Gap] = []
+    repaired_rules: list[Rule] = []
+
+    @classmethod
+    def fit(cls, contract: Contract, data: pd.DataFrame) -> ColumnPlan:
+        learned = {c.name for c in contract.columns if modelled(c)}
+        gaps, repaired, reexpressed = [], [], set()
+        for rule in contract.rules:
+            left, right = contract.column(rule.left), contract.column(rule.right)
+            right_needs_left = (data[right.name].notna() & data[left.name].isna()).any()
+            usable = (
+                {left.name, right.name} <= learned
+                and right.name not in reexpressed
+                and left.name not in reexpressed
+                and not right_needs_left
+            )
+            if usable:
+                gaps.append(
+                    Gap(left=left.name, right=right.name, strict=rule.op == "<", unit=_unit(left, right))
+                )
+                reexpressed.add(right.name)
+            else:
+                repaired.append(rule)
+        return cls(contract=contract, gaps=gaps, repaired_rules=repaired)
+
+    @property
+    def model_contract(self) -> Contract:
+        """The contract the model sees: learned columns only, gap columns re-described, no rules."""
+        gaps = {g.right: g for g in self.gaps}
+        columns = []
+        for column in self.contract.columns:
+            if not modelled(column):
+                continue
+            gap = gaps.get(column.name)
+            if gap is not None:
+                left = self.contract.column(gap.left)
+                kind = (
+                    ColumnKind.INTEGER
+                    if gap.unit == "days" or left.kind is ColumnKind.INTEGER
+                    else ColumnKind.FLOAT
+                )
+                minimum = 1 if gap.strict and kind is ColumnKind.INTEGER else 0
+                column = Column(
+                    name=column.name, kind=kind, nullable=column.nullable or left.nullable, min=minimum
+                )
+            columns.append(column)
+        return Contract(dataset=self.contract.dataset, columns=columns)
+
+    def encode(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Training data (contract dtypes) → model columns."""
+        frame = data[[c.name for c in self.model_contract.columns]].copy()
+        for gap in self.gaps:
+            frame[gap.right] = _difference(data[gap.right], data[gap.left], gap.unit)
+        return frame
+
+    def decode(self, model_rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+        """Model output → every contract column (ids and fakes made here), in contract order."""
+        n = len(model_rows)
+        frame = model_rows.reset_index(drop=True).copy()
+        for gap in self.gaps:
+            frame[gap.right] = _add(frame[gap.left], frame[gap.right], gap)
+        for rule in self.repaired_rules:
+            step = (
+                _step(self.contract.column(rule.left), self.contract.column(rule.right))
+                if rule.op == "<"
+                else 0
+            )
+            frame[rule.right] = _raise_to(frame[rule.left], frame[rule.right], step)
+        rng = np.random.default_rng(seed)
+        for column in self.contract.columns:
+            if column.kind is ColumnKind.IDENTIFIER:
+                frame[column.name] = _identifiers(column, n)
+            elif column.pii is not None:
+                frame[column.name] = _fakes(
+                    column, n, int(rng.integers(2**31)), self.contract.is_unique(column)
+                )
+        return frame[self.contract.names]
+
+
+def _unit(left: Column, right: Column) -> str:
+    if left.kind is not ColumnKind.DATETIME:
+        return "number"
+    return "days" if left.is_date_only and right.is_date_only else "seconds"
+
+
+def _difference(right: pd.Series, left: pd.Series, unit: str) -> pd.Series:
+    if unit == "number":
+        return right - left
+    seconds = (right - left).dt.total_seconds()
+    return (seconds / 86400).round().astype("Int64") if unit == "days" else seconds
+
+
+def _step(left: Column, right: Column) -> Any:
+    """The smallest gap that keeps `left < right` true after rounding to the columns' resolution."""
+    unit = _unit(left, right)
+    if unit == "days":
+        return pd.Timedelta(days=1)
+    if unit == "seconds":
+        return pd.Timedelta(seconds=1)
+    return 1 if left.kind is ColumnKind.INTEGER and right.kind is ColumnKind.INTEGER else 1e-9
+
+
+def _add(left: pd.Series, gap: pd.Series, rule: Gap) -> pd.Series:
+    numbers = pd.to_numeric(gap, errors="coerce").astype("float64")
+    if rule.unit == "number":
+        smallest = (1 if pd.api.types.is_integer_dtype(left) else 1e-9) if rule.strict else 0
+        return left + numbers.clip(lower=smallest)
+    if rule.unit == "days":
+        numbers = numbers.round().clip(lower=1 if rule.strict else 0)
+        return left + pd.to_timedelta(numbers, unit="D")
+    return left + pd.to_timedelta(numbers.clip(lower=1 if rule.strict else 0), unit="s")
+
+
+def _raise_to(left: pd.Series, right: pd.Series, step: Any) -> pd.Series:
+    """Where `right` falls below `left + step`, lift it there (step 0 for `<=`)."""
+    floor = left + step
+    broken = left.notna() & right.notna() & (right < floor)
+    out = right.copy()
+    out[broken] = floor[broken]
+    return out
+
+
+def _identifiers(column: Column, n: int) -> pd.Series:
+    numbers = pd.Series(np.arange(1, n + 1), dtype="Int64")
+    if column.id_type == "integer":
+        return numbers
+    width = max(6, len(str(n)))
+    return pd.Series([f"syn-{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+
+
+def _fakes(column: Column, n: int, seed: int, unique: bool) -> pd.Series:
+    from faker import Faker
+
+    faker = Faker("en_US")
+    faker.seed_instance(seed)
+    source: Any = faker.unique if unique else faker
+    make = getattr(source, _FAKER_METHODS[column.pii])  # type: ignore[index]
+    return pd.Series([make().replace("\n", ", ") for _ in range(n)], dtype=object)
