@@ -1,0 +1,254 @@
+"""Check a table against its contract with Great Expectations, and say exactly what failed.
+
+The same suite (built from the contract by `data_contracts.gx_suite`) checks real input before fitting
+and synthetic output before publishing. Values that could not even be parsed as their column's kind
+(found by ingest) join the report as failed `parse` checks, so one run lists every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from data_contracts.gx_suite import build_expectations
+from data_contracts.model import Contract
+from synthwright.errors import SynthwrightError
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """Values of one column that could not be read as the column's kind."""
+
+    column: str
+    kind: str
+    count: int
+    examples: list[Any]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation's verdict: what was checked, where, and what broke it."""
+
+    check: str
+    column: str | None
+    passed: bool
+    message: str
+    unexpected_count: int | None = None
+    examples: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    source: str
+    rows: int
+    results: list[CheckResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def violations(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    def summary(self) -> str:
+        """A few lines for a terminal or a log."""
+        if self.passed:
+            return f"{self.source}: {self.rows} rows pass all {len(self.results)} contract checks"
+        lines = [f"{self.source}: {len(self.violations)} of {len(self.results)} contract checks failed:"]
+        lines += [f"  - {v.message}" for v in self.violations]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "passed": self.passed,
+            "checks": len(self.results),
+            "violations": [_json_safe(asdict(v)) for v in self.violations],
+        }
+
+    def to_junit(self) -> str:
+        """JUnit XML: one test case per check, so CI systems list each failure by name."""
+        suite = ElementTree.Element(
+            "testsuite",
+            name=f"contract:{self.source}",
+            tests=str(len(self.results)),
+            failures=str(len(self.violations)),
+            errors="0",
+        )
+        for result in self.results:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=f"contract.{result.column or 'table'}", name=result.check
+            )
+            if not result.passed:
+                failure = ElementTree.SubElement(case, "failure", message=result.message)
+                failure.text = result.message
+        ElementTree.indent(suite)
+        return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def check_contract(
+    frame: pd.DataFrame,
+    contract: Contract,
+    *,
+    source: str,
+    parse_failures: Sequence[ParseFailure] = (),
+) -> ContractReport:
+    """Run the contract's GX suite on `frame` (already parsed to the contract's dtypes)."""
+    failures = {f.column: f for f in parse_failures}
+    results = [
+        _parse_result(column.name, column.kind.value, failures.get(column.name))
+        for column in contract.columns
+    ]
+    results += [_interpret(r) for r in _run_suite(frame, build_expectations(contract))]
+    return ContractReport(source=source, rows=len(frame), results=results)
+
+
+def _parse_result(column: str, kind: str, failure: ParseFailure | None) -> CheckResult:
+    check = f"parse_as_{kind}"
+    if failure is None:
+        return CheckResult(check, column, True, f"column {column!r}: every value reads as {kind}")
+    return CheckResult(
+        check,
+        column,
+        False,
+        f"column {column!r}: {failure.count} value(s) cannot be read as {kind}, "
+        f"e.g. {_examples(failure.examples)}",
+        failure.count,
+        failure.examples[:MAX_EXAMPLES],
+    )
+
+
+def _run_suite(frame: pd.DataFrame, expectations: list[Any]) -> list[Any]:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX pins this logger at INFO and announces a temporary docs folder for every context.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
+    for order, expectation in enumerate(expectations):  # GX returns results in its own order
+        expectation.meta = {**(expectation.meta or {}), "order": order}
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    name = f"synthwright-{uuid.uuid4().hex[:8]}"
+    batch = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe(name)
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    return sorted(outcome.results, key=lambda r: (r.expectation_config.meta or {}).get("order", 0))
+
+
+def _interpret(result: Any) -> CheckResult:
+    config = result.expectation_config
+    kind, kwargs, meta = config.type, config.kwargs, config.meta or {}
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        raise SynthwrightError(
+            f"the contract check {kind} on {kwargs.get('column', 'the table')} could not run: "
+            f"{info.get('exception_message')}",
+            hint="this is a bug in synthwright's contract translation; please report it with the contract",
+        )
+    column = meta.get("column")
+    count = result.result.get("unexpected_count")
+    examples = list(result.result.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":  # GX lists (A=right, B=left)
+        examples = [tuple(reversed(pair)) for pair in examples]
+    check = kind.removeprefix("expect_")
+    message = _describe(kind, kwargs, meta, result.result, count, examples, result.success)
+    return CheckResult(check, column, bool(result.success), message, count, _json_safe(examples))
+
+
+def _describe(
+    kind: str,
+    kwargs: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    count: int | None,
+    examples: list[Any],
+    success: bool,
+) -> str:
+    where = f"column {meta.get('column')!r}"
+    e_g = f", e.g. {_examples(examples)}" if examples else ""
+    if kind == "expect_table_columns_to_match_ordered_list":
+        return f"columns are {outcome.get('observed_value')}; the contract lists {kwargs['column_list']}"
+    if kind == "expect_table_row_count_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        return f"table has {outcome.get('observed_value')} rows; the contract allows {_interval(low, high)}"
+    if success:
+        return f"{meta.get('rule') and 'rule ' + repr(meta['rule']) or where}: {kind.removeprefix('expect_')}"
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{where}: {count} null value(s), but the column is not nullable"
+    if kind == "expect_column_values_to_be_between":
+        interval = _interval(kwargs.get("min_value"), kwargs.get("max_value"))
+        return f"{where}: {count} value(s) outside {interval}{e_g}"
+    if kind == "expect_column_values_to_be_in_set":
+        allowed = kwargs["value_set"]
+        shown = allowed if len(allowed) <= 8 else [*allowed[:8], "…"]
+        return f"{where}: {count} value(s) not among the allowed categories {shown}{e_g}"
+    if kind == "expect_column_values_to_be_unique":
+        return f"{where}: {count} value(s) are duplicated, but the column must be unique{e_g}"
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        return f"rule {meta.get('rule')!r}: {count} row(s) break it{e_g}"
+    return f"{where}: {kind} failed ({count} unexpected){e_g}"
+
+
+def _interval(low: Any, high: Any) -> str:
+    if low is None:
+        return f"at most {_show(high)}"
+    if high is None:
+        return f"at least {_show(low)}"
+    return f"[{_show(low)}, {_show(high)}]"
+
+
+def _examples(values: Sequence[Any]) -> str:
+    return ", ".join(_show(v) for v in values[:MAX_EXAMPLES])
+
+
+def _show(value: Any) -> str:
+    """Strings quoted, numbers and dates bare (whole floats as integers, midnight as a date)."""
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, np.datetime64 | dt.datetime):
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+    value = _json_safe(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _json_safe(value: Any) -> Any:
+    """Numpy/pandas scalars, timestamps and tuples as plain JSON values."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
