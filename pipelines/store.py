@@ -1,0 +1,209 @@
+"""Versioned Parquet datasets, published atomically.
+
+    <root>/<dataset>/v000001/part-00000.parquet …   the rows, in the contract's Arrow schema
+                           /manifest.json           provenance, scorecard, gate decision, file sha256s
+                    /latest -> v000001              symlink to the newest version
+
+A version is written into a hidden staging folder beside its final place and committed by one rename:
+readers never see half a version, a crash leaves only a hidden folder (removed by the next publish),
+and two publishers racing for the same number get two numbers, because renaming onto a version that
+exists fails. Same rows + same contract + same code → the same Parquet bytes (nothing time- or
+version-dependent goes into the Parquet files; that lives in the manifest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from data_contracts.arrow import to_arrow
+from data_contracts.model import Contract
+from synthwright.errors import ConfigError, SourceError
+from synthwright.files import file_sha256, fsync_path, fsync_tree
+
+MANIFEST = "manifest.json"
+LATEST = "latest"
+ROWS_PER_PART = 1_000_000
+ROWS_PER_GROUP = 128 * 1024
+COMPRESSION = "zstd"
+_VERSION_DIR = re.compile(r"^v(\d{6})$")
+_DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_STAGING_PREFIX = ".staging-"
+
+
+@dataclass(frozen=True)
+class Version:
+    dataset: str
+    number: int
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return version_name(self.number)
+
+
+def version_name(number: int) -> str:
+    return f"v{number:06d}"
+
+
+def check_dataset_name(name: str) -> str:
+    """Dataset names become folder names: letters, digits, `.`, `_`, `-`; no paths, no `..`."""
+    if not isinstance(name, str) or not _DATASET_NAME.match(name) or ".." in name or name == LATEST:
+        raise ConfigError(
+            f"invalid dataset name {name!r}",
+            hint="use letters, digits, '.', '_' and '-' "
+            "(up to 100 characters, starting with a letter or digit)",
+        )
+    return name
+
+
+class Store:
+    """The versions of every dataset under one output root."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def dataset_dir(self, dataset: str) -> Path:
+        return self.root / check_dataset_name(dataset)
+
+    def versions(self, dataset: str) -> list[Version]:
+        """Committed versions, oldest first (staging folders are never listed)."""
+        folder = self.dataset_dir(dataset)
+        if not folder.is_dir():
+            return []
+        found = []
+        for entry in folder.iterdir():
+            match = _VERSION_DIR.match(entry.name)
+            if match and entry.is_dir() and not entry.is_symlink():
+                found.append(Version(dataset, int(match.group(1)), entry, _read_manifest(entry)))
+        return sorted(found, key=lambda v: v.number)
+
+    def version(self, dataset: str, number: int | None = None) -> Version:
+        """One version; `None` means the newest."""
+        versions = self.versions(dataset)
+        if not versions:
+            raise SourceError(f"no published versions of {dataset!r} under {self.root}")
+        if number is None:
+            return versions[-1]
+        for candidate in versions:
+            if candidate.number == number:
+                return candidate
+        raise SourceError(
+            f"{dataset!r} has no version {version_name(number)} under {self.root}",
+            hint=f"published: {', '.join(v.name for v in versions)}",
+        )
+
+    def publish(
+        self, dataset: str, frame: pd.DataFrame, contract: Contract, manifest: dict[str, Any]
+    ) -> Version:
+        """Write `frame` as the next version of `dataset`, with `manifest` fields added to manifest.json."""
+        folder = self.dataset_dir(dataset)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create output folder {folder}: {exc.strerror}",
+                hint="choose an output root you can write to (output.root)",
+            ) from exc
+        self._remove_abandoned_staging(folder)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=folder))
+        try:
+            files = _write_parts(frame, contract, staging)
+            record = {
+                "dataset": dataset,
+                **manifest,
+                "rows": len(frame),
+                "files": files,
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            version = self._commit(folder, staging, dataset, record)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._point_latest(folder)
+        return version
+
+    def _commit(self, folder: Path, staging: Path, dataset: str, record: dict[str, Any]) -> Version:
+        number = max((v.number for v in self.versions(dataset)), default=0) + 1
+        for _ in range(10_000):
+            manifest = {"version": version_name(number), **record}
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+            fsync_tree(staging)
+            target = folder / version_name(number)
+            try:
+                os.rename(staging, target)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    number += 1  # another publisher took this number first
+                    continue
+                raise
+            fsync_path(folder)
+            return Version(dataset, number, target, manifest)
+        raise ConfigError(f"could not find a free version number under {folder}")
+
+    def _point_latest(self, folder: Path) -> None:
+        """Swap the `latest` symlink to the newest version in one step (readers resolve it once)."""
+        newest = max((v.number for v in self.versions(folder.name)), default=None)
+        if newest is None:
+            return
+        link = folder / f".{LATEST}-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        os.symlink(version_name(newest), link)
+        os.replace(link, folder / LATEST)
+
+    @staticmethod
+    def _remove_abandoned_staging(folder: Path) -> None:
+        """Staging folders of processes that died mid-publish (a crash or a kill) are removed."""
+        for entry in folder.glob(f"{_STAGING_PREFIX}*"):
+            pid_text = entry.name.removeprefix(_STAGING_PREFIX).split("-", 1)[0]
+            if pid_text.isdigit() and not _alive(int(pid_text)):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _write_parts(frame: pd.DataFrame, contract: Contract, folder: Path) -> list[dict[str, Any]]:
+    files = []
+    starts = range(0, max(len(frame), 1), ROWS_PER_PART)
+    for index, start in enumerate(starts):
+        part = frame.iloc[start : start + ROWS_PER_PART]
+        path = folder / f"part-{index:05d}.parquet"
+        pq.write_table(to_arrow(part, contract), path, row_group_size=ROWS_PER_GROUP, compression=COMPRESSION)
+        files.append(
+            {"name": path.name, "rows": len(part), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        )
+    return files
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_version(version: Version) -> pd.DataFrame:
+    """The rows of a published version as a DataFrame (resolved once, so a concurrent publish can't mix)."""
+    folder = Path(os.path.realpath(version.path))
+    parts = sorted(folder.glob("part-*.parquet"))
+    return pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
