@@ -1,0 +1,415 @@
+"""The `synthwright` command line.
+
+Exit codes: 0 success · 1 a check or gate failed (a report was written) · 2 bad input or usage ·
+3 internal error. Failures print one clear message (with a `fix:` line) and no traceback, unless
+`--debug` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from synthwright import __version__
+from synthwright.errors import CheckFailedError, ContractViolationError, GateFailedError, SynthwrightError
+
+app = typer.Typer(
+    name="synthwright",
+    help="Trustworthy synthetic tables: contracts, generators, validation gates, versioned Parquet.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+contract_app = typer.Typer(help="Infer and check data contracts.", no_args_is_help=True)
+app.add_typer(contract_app, name="contract")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+NaOption = typer.Option([], "--na", help="extra string read as missing (repeatable), e.g. --na '?'")
+StripOption = typer.Option(True, "--strip/--no-strip", help="strip surrounding whitespace from strings")
+FormatOption = typer.Option("auto", "--format", help="auto, csv, parquet or jsonl")
+DelimiterOption = typer.Option(None, "--delimiter", help="CSV field delimiter (default ',')")
+EncodingOption = typer.Option("utf-8", "--encoding", help="text encoding of CSV/JSON files")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"synthwright {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks and debug logs"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version"
+    ),
+) -> None:
+    """synthwright: turn a real table into a trustworthy synthetic one."""
+
+
+def _read_options(na: list[str], strip: bool, fmt: str, delimiter: str | None, encoding: str) -> Any:
+    from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions
+    from synthwright.config_io import validate_model
+
+    return validate_model(
+        ReadOptions,
+        {
+            "na_values": [*DEFAULT_NA_VALUES, *na],
+            "strip": strip,
+            "format": fmt,
+            "delimiter": delimiter,
+            "encoding": encoding,
+        },
+        "read options",
+    )
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _log_to_stderr(level: int = logging.INFO) -> None:
+    """Progress lines of the steps, for commands that run outside Prefect."""
+    logger = logging.getLogger("synthwright")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+# ---- run -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    spec_file: Path = typer.Argument(..., metavar="SPEC.yaml", help="pipeline spec"),
+    overrides: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="override a spec value by dotted path (repeatable)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+) -> int:
+    """Run a pipeline spec as a Prefect flow: check, fit, sample, validate, gate, publish."""
+    from pipelines.spec import load_spec
+
+    spec = load_spec(spec_file, overrides)
+    from flows.synthesize import run_pipeline  # imports prefect: only the run command pays for it
+
+    try:
+        result = run_pipeline(spec)
+    except GateFailedError as error:
+        if as_json:
+            _print_json(
+                {
+                    "status": "rejected",
+                    "dataset": spec.dataset,
+                    "version_dir": None,
+                    "report_dir": str(error.report_dir),
+                    "scorecard": error.scorecard.to_dict(),
+                }
+            )
+            return error.exit_code
+        raise
+    except ContractViolationError as error:
+        if as_json:
+            _print_json(
+                {
+                    "status": "rejected",
+                    "stage": "input_contract",
+                    "dataset": spec.dataset,
+                    "version_dir": None,
+                    "report_dir": str(error.report_dir),
+                    **error.report.to_dict(),
+                }
+            )
+            return error.exit_code
+        raise
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(
+            f"[bold green]published[/] {result['dataset']} {result['version']} "
+            f"({result['rows']:,} rows) → {result['version_dir']}"
+        )
+        _print_scorecard(result["scorecard"])
+    return 0
+
+
+def _print_scorecard(scorecard: dict[str, Any]) -> None:
+    from validators.gates import Scorecard
+
+    for line in Scorecard.from_dict(scorecard).lines():
+        out.print(f"  {line}")
+
+
+# ---- contracts -----------------------------------------------------------------------------------
+
+
+@contract_app.command("infer")
+def contract_infer(
+    data: Path = typer.Argument(..., help="CSV, Parquet or JSON Lines file"),
+    out_file: Path | None = typer.Option(None, "--out", help="write the contract here (default: print it)"),
+    dataset: str | None = typer.Option(None, "--dataset", help="dataset name to record"),
+    na: list[str] = NaOption,
+    strip: bool = StripOption,
+    fmt: str = FormatOption,
+    delimiter: str | None = DelimiterOption,
+    encoding: str = EncodingOption,
+) -> int:
+    """Infer a first contract from data; review it before relying on it."""
+    from data_contracts.io import dump_contract
+    from pipelines.ingest import ingest
+
+    result = ingest(data, _read_options(na, strip, fmt, delimiter, encoding))
+    contract = result.contract if dataset is None else result.contract.model_copy(update={"dataset": dataset})
+    text = dump_contract(contract)
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(
+            f"wrote a contract for {len(contract.columns)} columns to {out_file}; "
+            "review kinds, ranges, categories and pii before relying on it"
+        )
+    return 0
+
+
+@contract_app.command("check")
+def contract_check(
+    data: Path = typer.Argument(..., help="CSV, Parquet or JSON Lines file"),
+    contract_file: Path = typer.Option(..., "--contract", help="contract YAML"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    junit: Path | None = typer.Option(None, "--junit", help="also write a JUnit XML report here"),
+    na: list[str] = NaOption,
+    strip: bool = StripOption,
+    fmt: str = FormatOption,
+    delimiter: str | None = DelimiterOption,
+    encoding: str = EncodingOption,
+) -> int:
+    """Check data against its contract: exit 0 if it passes, 1 if it breaks it, 2 if unreadable."""
+    from data_contracts.io import load_contract
+    from pipelines.ingest import ingest
+    from validators.contract import check_contract
+
+    contract = load_contract(contract_file)
+    result = ingest(data, _read_options(na, strip, fmt, delimiter, encoding), contract)
+    report = check_contract(result.frame, contract, source=str(data), parse_failures=result.parse_failures)
+    if junit is not None:
+        junit.write_text(report.to_junit(), encoding="utf-8")
+    if as_json:
+        _print_json(report.to_dict())
+    elif report.passed:
+        out.print(f"[green]✓[/] {report.summary()}")
+    else:
+        out.print(f"[red]✗[/] {report.summary()}")
+    return 0 if report.passed else 1
+
+
+# ---- generators ----------------------------------------------------------------------------------
+
+
+@app.command()
+def generators(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> int:
+    """List the generators, what each is for, and its config keys with defaults."""
+    from generators.registry import generator_class, generator_names
+
+    rows = []
+    for name in generator_names():
+        klass = generator_class(name)
+        knobs = {
+            key: field.get_default(call_default_factory=True)
+            for key, field in klass.Config.model_fields.items()
+        }
+        rows.append({"name": name, "summary": klass.summary, "wraps": klass.wraps, "config": knobs})
+    if as_json:
+        _print_json(rows)
+        return 0
+    table = Table("name", "what it is", "wraps", "config (defaults)")
+    for row in rows:
+        knobs = ", ".join(f"{k}={v!r}" for k, v in row["config"].items()) or "—"
+        table.add_row(row["name"], row["summary"], row["wraps"] or "— (our own)", knobs)
+    out.print(table)
+    return 0
+
+
+@app.command()
+def fit(
+    data: Path = typer.Argument(..., help="training data: CSV, Parquet or JSON Lines"),
+    generator: str = typer.Option(
+        ..., "--generator", "-g", help="generator name (see `synthwright generators`)"
+    ),
+    model_dir: Path = typer.Option(..., "--out", help="folder to save the fitted model in"),
+    contract_file: Path | None = typer.Option(None, "--contract", help="contract YAML (default: inferred)"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    config: list[str] = typer.Option(
+        [], "--config", metavar="KEY=VALUE", help="generator config (repeatable)"
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    na: list[str] = NaOption,
+    strip: bool = StripOption,
+    fmt: str = FormatOption,
+    delimiter: str | None = DelimiterOption,
+    encoding: str = EncodingOption,
+) -> int:
+    """Fit a generator on a data file and save it."""
+    from data_contracts.io import load_contract
+    from generators.registry import create_generator
+    from pipelines.ingest import ingest
+    from pipelines.spec import parse_override
+    from validators.contract import check_contract
+
+    _log_to_stderr()
+    generator_config: dict[str, Any] = {}
+    for item in config:
+        key, value = parse_override(item)
+        generator_config[key] = value
+    model = create_generator(generator, generator_config, seed=seed, device=device)
+    contract = load_contract(contract_file) if contract_file else None
+    result = ingest(data, _read_options(na, strip, fmt, delimiter, encoding), contract)
+    report = check_contract(
+        result.frame, result.contract, source=str(data), parse_failures=result.parse_failures
+    )
+    if not report.passed:
+        raise ContractViolationError(
+            report.summary(), report, hint="fix the data or the contract before fitting"
+        )
+    from pipelines.steps import _log_progress
+
+    model.fit(result.frame, result.contract, progress=_log_progress)
+    model.save(model_dir)
+    out.print(f"fitted {generator} on {len(result.frame):,} rows → {model_dir}")
+    return 0
+
+
+@app.command()
+def sample(
+    model_dir: Path = typer.Argument(..., help="folder written by `synthwright fit`"),
+    rows: int = typer.Option(..., "--rows", "-n", min=0, help="number of rows"),
+    out_file: Path = typer.Option(..., "--out", help="output file: .parquet, .csv or .jsonl"),
+    seed: int | None = typer.Option(None, "--seed", help="random seed (default: the fit's seed)"),
+) -> int:
+    """Sample synthetic rows from a fitted model into a file."""
+    from generators.base import Generator
+    from pipelines.frames import write_frame
+
+    model = Generator.load(model_dir)
+    frame = model.sample(rows, seed=seed)
+    write_frame(frame, model.contract_, out_file)
+    out.print(f"wrote {len(frame):,} rows to {out_file}")
+    return 0
+
+
+# ---- versions ------------------------------------------------------------------------------------
+
+
+@app.command()
+def versions(
+    dataset: str = typer.Argument(..., help="dataset name"),
+    root: Path = typer.Option(Path("outputs"), "--root", help="output root of the store"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> int:
+    """List the published versions of a dataset."""
+    from pipelines.store import Store
+
+    found = Store(root).versions(dataset)
+    rows = [
+        {
+            "version": v.name,
+            "created_at": v.manifest.get("created_at"),
+            "rows": v.manifest.get("rows"),
+            "generator": (v.manifest.get("generator") or {}).get("name"),
+            "gate": "passed" if (v.manifest.get("gate") or {}).get("passed") else "not passed",
+            "path": str(v.path),
+        }
+        for v in found
+    ]
+    if as_json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        out.print(f"no published versions of {dataset!r} under {root}")
+        return 0
+    table = Table("version", "created (UTC)", "rows", "generator", "gate", "path")
+    for row in rows:
+        table.add_row(
+            row["version"],
+            str(row["created_at"]),
+            f"{row['rows']:,}" if row["rows"] is not None else "?",
+            str(row["generator"]),
+            row["gate"],
+            row["path"],
+        )
+    out.print(table)
+    return 0
+
+
+# ---- entry point ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app and turn every failure into a message and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if not debug:
+        _quiet_tracebacks()
+    try:
+        code = app(args=args, prog_name="synthwright", standalone_mode=False)
+    except click.exceptions.UsageError as error:
+        error.show()
+        code = 2
+    except click.exceptions.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        code = 130
+    except SynthwrightError as error:
+        if debug:
+            err.print_exception()
+        _print_error(error)
+        code = error.exit_code
+    except Exception as error:  # noqa: BLE001 — the last line of defence: no traceback unless --debug
+        if debug:
+            err.print_exception()
+        err.print(f"[red]internal error:[/] {type(error).__name__}: {error}", markup=True)
+        err.print("  this is a bug in synthwright; rerun with --debug for the traceback and report it")
+        code = 3
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _print_error(error: SynthwrightError) -> None:
+    label = "failed" if isinstance(error, CheckFailedError) else "error"
+    err.print(f"[red]{label}:[/] {error.message}", markup=True)
+    if error.hint:
+        err.print(f"  fix: {error.hint}")
+    if isinstance(error, CheckFailedError) and error.report_dir:
+        err.print(f"  details: {error.report_dir}")
+
+
+class _NoTracebacks(logging.Filter):
+    """Prefect logs a task's exception with its traceback; we print our own clear message instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _quiet_tracebacks() -> None:
+    logging.getLogger().addFilter(_NoTracebacks())
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(_NoTracebacks())
+
+
+if __name__ == "__main__":
+    main()

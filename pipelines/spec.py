@@ -1,0 +1,144 @@
+"""The pipeline spec: one YAML file that says what to synthesise, how, and what must hold to publish.
+
+Relative paths in a spec file are read from the spec file's folder (so a spec runs from anywhere);
+relative paths given with `--set` are read from the current folder (where the user typed them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.ingest import ReadOptions
+from pipelines.store import check_dataset_name
+from synthwright.config_io import read_yaml_mapping, validate_model
+from synthwright.errors import ConfigError
+from validators.gates import Gates
+
+PATH_KEYS = ("source.path", "contract", "output.root")
+
+
+class SourceSpec(ReadOptions):
+    """Where the real data comes from: a file (`path`) or a table shipped with the tool (`builtin`)."""
+
+    path: Path | None = None
+    builtin: str | None = Field(default=None, description="e.g. student_placements (from sdmetrics' demos)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SourceSpec:
+        if (self.path is None) == (self.builtin is None):
+            raise ValueError("give exactly one of source.path or source.builtin")
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"builtin:{self.builtin}" if self.builtin else str(self.path)
+
+
+class SplitSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    holdout: float = Field(default=0.2, gt=0, lt=1, description="share of real rows kept out of training")
+    stratify: bool = Field(default=True, description="keep the target's class shares in both parts")
+
+
+class GeneratorSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "copula"
+    config: dict[str, Any] = {}
+    device: str = Field(default="auto", description="auto, cpu or cuda")
+
+
+class SampleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rows: int | None = Field(
+        default=None, ge=1, description="rows to publish; default: as many as trained on"
+    )
+
+
+class OutputSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: Path = Path("outputs")
+
+
+class PipelineSpec(BaseModel):
+    """Everything one run needs; stored in the manifest of what it publishes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: str
+    source: SourceSpec
+    contract: Path | None = Field(default=None, description="contract file; omitted: inferred from the data")
+    target: str | None = Field(
+        default=None, description="the column a model would predict (stratifies the split)"
+    )
+    seed: int = Field(default=0, ge=0)
+    split: SplitSpec = SplitSpec()
+    generator: GeneratorSpec = GeneratorSpec()
+    sample: SampleSpec = SampleSpec()
+    gates: Gates = Gates()
+    output: OutputSpec = OutputSpec()
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset_name(cls, name: str) -> str:
+        try:
+            return check_dataset_name(name)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message}; {exc.hint}") from None
+
+
+def load_spec(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> PipelineSpec:
+    """Read a spec file, apply `--set KEY=VALUE` overrides, validate."""
+    path = Path(path)
+    data = read_yaml_mapping(path, "pipeline spec")
+    _resolve_paths(data, path.resolve().parent)
+    for override in overrides:
+        key, value = parse_override(override)
+        _assign(data, key, value)
+        if key in PATH_KEYS and isinstance(value, str):
+            _assign(data, key, str(Path(value).expanduser().resolve()))
+    return validate_model(PipelineSpec, data, str(path))
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`a.b=3` → ("a.b", 3); the value is read as YAML, so numbers, booleans and lists work."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(
+            f"--set expects KEY=VALUE, got {text!r}", hint="e.g. --set seed=3 --set output.root=/tmp/out"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {dotted}: {part!r} is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    for dotted in PATH_KEYS:
+        node: Any = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(parts[-1]), str):
+            node[parts[-1]] = str((base / Path(node[parts[-1]]).expanduser()).resolve())

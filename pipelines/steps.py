@@ -1,0 +1,271 @@
+"""The pipeline's steps as plain functions: each reads files, writes files, returns a small record.
+
+    ingest → check input → split → fit → sample → evaluate → publish (or reject)
+
+`flows/` wraps these as Prefect tasks; library users and tests call them directly. Steps pass file
+paths (Parquet in a work folder), never DataFrames, so results stay small and cacheable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from sklearn.model_selection import train_test_split
+
+from data_contracts.io import contract_fingerprint, contract_to_dict, load_contract, save_contract
+from data_contracts.model import ColumnKind, Contract
+from generators.base import Generator, ProgressUpdate
+from generators.registry import create_generator
+from pipelines.frames import read_frame, write_frame
+from pipelines.ingest import builtin_path, ingest
+from pipelines.spec import PipelineSpec
+from pipelines.store import Store
+from synthwright import code_version
+from synthwright.errors import ConfigError, ContractViolationError, UserInputError
+from validators.contract import ContractReport, ParseFailure, check_contract
+from validators.fidelity import fidelity
+from validators.gates import Scorecard, score
+
+log = logging.getLogger("synthwright.pipeline")
+
+
+class Ingested(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    data_path: Path
+    contract_path: Path
+    source: str
+    source_sha256: str
+    rows: int
+    contract_inferred: bool
+    parse_failures: list[dict[str, Any]] = []
+
+
+class Split(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    train_path: Path
+    holdout_path: Path
+    train_rows: int
+    holdout_rows: int
+
+
+def ingest_step(spec: PipelineSpec, work: Path) -> Ingested:
+    """Read the source into the contract's dtypes (inferring a contract when the spec gives none)."""
+    started = time.perf_counter()
+    source = spec.source
+    path = builtin_path(source.builtin) if source.builtin else source.path
+    contract = load_contract(spec.contract) if spec.contract else None
+    result = ingest(path, source, contract)
+    contract_path = spec.contract
+    if contract_path is None:
+        contract_path = work / "contract.yaml"
+        save_contract(result.contract.model_copy(update={"dataset": spec.dataset}), contract_path)
+        log.warning("no contract given: inferred one from the data (it is stored in the manifest)")
+    _check_target(spec, result.contract)
+    data_path = write_frame(result.frame, result.contract, work / "real.parquet")
+    log.info(
+        "ingested %s rows × %s columns from %s in %.1fs",
+        f"{len(result.frame):,}",
+        len(result.contract.columns),
+        source.label,
+        time.perf_counter() - started,
+    )
+    return Ingested(
+        data_path=data_path,
+        contract_path=contract_path,
+        source=source.label,
+        source_sha256=result.sha256,
+        rows=len(result.frame),
+        contract_inferred=result.contract_inferred,
+        parse_failures=[asdict(f) for f in result.parse_failures],
+    )
+
+
+def _check_target(spec: PipelineSpec, contract: Contract) -> None:
+    if spec.target is not None and spec.target not in contract.names:
+        raise ConfigError(
+            f"target column {spec.target!r} is not in the contract", hint=f"columns: {contract.names}"
+        )
+
+
+def check_input_step(ingested: Ingested) -> ContractReport:
+    """The input gate: the real data must pass its own contract before anything is learned from it."""
+    contract = load_contract(ingested.contract_path)
+    frame = read_frame(ingested.data_path, contract)
+    failures = [ParseFailure(**f) for f in ingested.parse_failures]
+    report = check_contract(frame, contract, source=ingested.source, parse_failures=failures)
+    if not report.passed:
+        raise ContractViolationError(
+            report.summary(),
+            report,
+            hint="fix the data, or the contract if it is too strict "
+            "(`synthwright contract check` shows the same list)",
+        )
+    log.info("input passes all %d contract checks", len(report.results))
+    return report
+
+
+def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
+    """Seeded train/holdout split, stratified by a categorical or boolean target when possible."""
+    contract = load_contract(ingested.contract_path)
+    frame = read_frame(ingested.data_path, contract)
+    holdout_rows = int(round(len(frame) * spec.split.holdout))
+    if holdout_rows < 1 or len(frame) - holdout_rows < 2:
+        raise UserInputError(
+            f"{ingested.source} has {len(frame)} rows: "
+            f"too few to split {spec.split.holdout:.0%} off as holdout",
+            hint="use more data or a different split.holdout",
+        )
+    strata = _strata(spec, contract, frame)
+    train_index, holdout_index = train_test_split(
+        frame.index, test_size=holdout_rows, random_state=spec.seed, stratify=strata
+    )
+    train, holdout = frame.loc[sorted(train_index)], frame.loc[sorted(holdout_index)]
+    log.info(
+        "split %s rows into %s train / %s holdout%s",
+        f"{len(frame):,}",
+        f"{len(train):,}",
+        f"{len(holdout):,}",
+        f", stratified by {spec.target}" if strata is not None else "",
+    )
+    return Split(
+        train_path=write_frame(train, contract, work / "train.parquet"),
+        holdout_path=write_frame(holdout, contract, work / "holdout.parquet"),
+        train_rows=len(train),
+        holdout_rows=len(holdout),
+    )
+
+
+def _strata(spec: PipelineSpec, contract: Contract, frame: pd.DataFrame) -> pd.Series | None:
+    if not spec.split.stratify or spec.target is None:
+        return None
+    if contract.column(spec.target).kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        return None
+    labels = frame[spec.target].astype(object).where(frame[spec.target].notna(), "<null>")
+    if labels.value_counts().min() < 2:
+        log.warning("not stratifying by %s: a class has fewer than 2 rows", spec.target)
+        return None
+    return labels
+
+
+def fit_step(spec: PipelineSpec, split: Split, contract_path: Path, work: Path) -> Path:
+    """Fit the spec's generator on the training split; return the saved model's folder."""
+    contract = load_contract(contract_path)
+    train = read_frame(split.train_path, contract)
+    generator = create_generator(
+        spec.generator.name, spec.generator.config, seed=spec.seed, device=spec.generator.device
+    )
+    started = time.perf_counter()
+    generator.fit(train, contract, progress=_log_progress)
+    model_dir = work / "model"
+    generator.save(model_dir)
+    log.info(
+        "fitted %s on %s rows in %.1fs", generator.name, f"{len(train):,}", time.perf_counter() - started
+    )
+    return model_dir
+
+
+def _log_progress(update: ProgressUpdate) -> None:
+    metrics = " ".join(f"{k}={v:.4g}" for k, v in update.metrics.items())
+    total = f"/{update.total}" if update.total else ""
+    log.info("%s [%d%s] %s", update.message, update.done, total, metrics)
+
+
+def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:
+    """Sample `rows` synthetic rows from a saved model."""
+    started = time.perf_counter()
+    generator = Generator.load(model_dir)
+    frame = generator.sample(rows, seed=seed)
+    path = write_frame(frame, generator.contract_, work / "synthetic.parquet")
+    log.info("sampled %s rows in %.1fs", f"{rows:,}", time.perf_counter() - started)
+    return path
+
+
+def evaluate_step(spec: PipelineSpec, split: Split, synthetic_path: Path, contract_path: Path) -> Scorecard:
+    """Score the synthetic rows against the training split and apply the spec's gates."""
+    started = time.perf_counter()
+    contract = load_contract(contract_path)
+    train = read_frame(split.train_path, contract)
+    holdout = read_frame(split.holdout_path, contract)
+    synthetic = read_frame(synthetic_path, contract)
+    output_check = check_contract(synthetic, contract, source="synthetic output")
+    card = score(
+        spec.gates,
+        fidelity(train, synthetic, contract),
+        output_check,
+        reference=fidelity(train, holdout, contract),
+    )
+    log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(card.lines()))
+    return card
+
+
+def publish_step(
+    spec: PipelineSpec,
+    ingested: Ingested,
+    split: Split,
+    model_dir: Path,
+    synthetic_path: Path,
+    scorecard: Scorecard,
+) -> dict[str, Any]:
+    """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them."""
+    contract = load_contract(ingested.contract_path)
+    synthetic = read_frame(synthetic_path, contract)
+    model_record = json.loads((model_dir / "generator.json").read_text())
+    manifest = {
+        "status": "published",
+        "code_version": code_version(),
+        "seed": spec.seed,
+        "source": {"label": ingested.source, "sha256": ingested.source_sha256, "rows": ingested.rows},
+        "split": {
+            "train_rows": split.train_rows,
+            "holdout_rows": split.holdout_rows,
+            "holdout": spec.split.holdout,
+            "stratify": spec.target if spec.split.stratify else None,
+        },
+        "contract": {
+            "sha256": contract_fingerprint(contract),
+            "inferred": ingested.contract_inferred,
+            "definition": contract_to_dict(contract),
+        },
+        "generator": {
+            "name": model_record["generator"],
+            "config": model_record["config"],
+            "versions": model_record["versions"],
+        },
+        "scorecard": scorecard.to_dict(),
+        "gate": {"passed": scorecard.passed},
+        "spec": spec.model_dump(mode="json"),
+    }
+    version = Store(spec.output.root).publish(spec.dataset, synthetic, contract, manifest)
+    log.info(
+        "published %s %s (%s rows) at %s", spec.dataset, version.name, f"{len(synthetic):,}", version.path
+    )
+    return {
+        "dataset": spec.dataset,
+        "version": version.name,
+        "version_dir": str(version.path),
+        "rows": len(synthetic),
+    }
+
+
+def reject_step(spec: PipelineSpec, stage: str, details: dict[str, Any]) -> Path:
+    """Record why a run published nothing, where the user will look: <root>/<dataset>/rejected/<run>/."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = (
+        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
+    (folder / "rejection.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    log.warning("rejected at %s; details in %s", stage, folder)
+    return folder
