@@ -43,6 +43,8 @@ def to_arrow(frame: pd.DataFrame, contract: Contract) -> pa.Table:
     for column, field in zip(contract.columns, schema, strict=True):
         values = frame[column.name]
         if column.kind is ColumnKind.DATETIME:
+            if not column.is_date_only:
+                values = values.dt.round("us")  # Parquet keeps microseconds; drop finer digits explicitly
             array = pa.array(values, type=pa.timestamp("ns"), from_pandas=True).cast(field.type)
         else:
             array = pa.array(values, type=field.type, from_pandas=True)

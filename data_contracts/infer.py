@@ -93,6 +93,7 @@ def pii_by_name(name: str) -> PiiKind | None:
 
 
 def _pii_by_pattern(text: pd.Series) -> PiiKind | None:
+    text = text.drop_duplicates()  # shares of distinct values: fast, and what a pattern is about
     for kind, pattern in _PII_PATTERNS.items():
         share = text.map(lambda v, p=pattern: bool(p.match(v))).mean()
         if share >= PII_PATTERN_SHARE:
@@ -158,9 +159,12 @@ def _numeric_column(base: dict, name: str, series: pd.Series) -> Column:
     numbers = pd.to_numeric(series, errors="coerce").dropna()
     whole = bool((numbers % 1 == 0).all())
     unique = numbers.is_unique and len(numbers) > 1
+    exact = bool((numbers.abs() < 2**53).all())  # beyond this, floats (and so parsing) lose digits
     if whole and unique and _ID_NAME.search(_normalised(name)):
+        if not exact:
+            return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
         return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="integer", unique=True)
-    if whole:
+    if whole and exact:
         return Column(**base, kind=ColumnKind.INTEGER, min=int(numbers.min()), max=int(numbers.max()))
     return Column(**base, kind=ColumnKind.FLOAT, min=float(numbers.min()), max=float(numbers.max()))
 

@@ -7,7 +7,9 @@ are translations of this model.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
 import re
 from enum import StrEnum
 from typing import Any, Literal
@@ -62,6 +64,18 @@ class Column(BaseModel):
     id_type: Literal["integer", "string"] | None = Field(default=None, description="identifier only")
     description: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bounds_in_column_format(cls, data: Any) -> Any:
+        """Datetime bounds are written in the column's own format (e.g. 31/12/2024); read them so."""
+        if isinstance(data, dict) and data.get("kind") == ColumnKind.DATETIME and data.get("format"):
+            data = dict(data)
+            for key in ("min", "max"):
+                if isinstance(data.get(key), str):
+                    with contextlib.suppress(ValueError):
+                        data[key] = dt.datetime.strptime(data[key], data["format"])
+        return data
+
     @field_validator("min", "max", mode="before")
     @classmethod
     def _dates_are_datetimes(cls, value: Any) -> Any:
@@ -93,8 +107,11 @@ class Column(BaseModel):
             if kind is ColumnKind.DATETIME and not isinstance(bound, dt.datetime):
                 raise ValueError(f"a datetime column's min/max must be dates, got {bound!r}")
             if kind in NUMERIC_KINDS and isinstance(bound, dt.datetime):
-                raise ValueError(f"a {kind} column's min/max must be numbers, got {bound!r}")
-            if kind is ColumnKind.INTEGER and float(bound) != int(bound):
+                article = "an" if kind is ColumnKind.INTEGER else "a"
+                raise ValueError(f"{article} {kind} column's min/max must be numbers, got {bound!r}")
+            if isinstance(bound, float) and not math.isfinite(bound):
+                raise ValueError(f"min/max must be finite numbers, got {bound!r}")
+            if kind is ColumnKind.INTEGER and isinstance(bound, float) and not bound.is_integer():
                 raise ValueError(f"an integer column's min/max must be whole numbers, got {bound!r}")
         if self.min is not None and self.max is not None and self.min > self.max:  # type: ignore[operator]
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")

@@ -112,11 +112,8 @@ class ColumnPlan(BaseModel):
         for gap in self.gaps:
             frame[gap.right] = _add(frame[gap.left], frame[gap.right], gap)
         for rule in self.repaired_rules:
-            step = (
-                _step(self.contract.column(rule.left), self.contract.column(rule.right))
-                if rule.op == "<"
-                else 0
-            )
+            left, right = self.contract.column(rule.left), self.contract.column(rule.right)
+            step = _step(left, right) if rule.op == "<" else None
             frame[rule.right] = _raise_to(frame[rule.left], frame[rule.right], step)
         rng = np.random.default_rng(seed)
         for column in self.contract.columns:
@@ -164,8 +161,8 @@ def _add(left: pd.Series, gap: pd.Series, rule: Gap) -> pd.Series:
 
 
 def _raise_to(left: pd.Series, right: pd.Series, step: Any) -> pd.Series:
-    """Where `right` falls below `left + step`, lift it there (step 0 for `<=`)."""
-    floor = left + step
+    """Where `right` falls below `left + step`, lift it there (no step for `<=`)."""
+    floor = left if step is None else left + step
     broken = left.notna() & right.notna() & (right < floor)
     out = right.copy()
     out[broken] = floor[broken]
