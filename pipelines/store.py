@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ COMPRESSION = "zstd"
 _VERSION_DIR = re.compile(r"^v(\d{6})$")
 _DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _STAGING_PREFIX = ".staging-"
+_LINK_PREFIX = f".{LATEST}-"
+RESERVED_FIELDS = frozenset({"version", "dataset", "rows", "files", "created_at"})
+"""Manifest fields the store writes itself; a caller may not supply them."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def version_name(number: int) -> str:
 
 def check_dataset_name(name: str) -> str:
     """Dataset names become folder names: letters, digits, `.`, `_`, `-`; no paths, no `..`."""
-    if not isinstance(name, str) or not _DATASET_NAME.match(name) or ".." in name or name == LATEST:
+    if not isinstance(name, str) or not _DATASET_NAME.fullmatch(name) or ".." in name or name == LATEST:
         raise ConfigError(
             f"invalid dataset name {name!r}",
             hint="use letters, digits, '.', '_' and '-' "
@@ -109,6 +113,9 @@ class Store:
         self, dataset: str, frame: pd.DataFrame, contract: Contract, manifest: dict[str, Any]
     ) -> Version:
         """Write `frame` as the next version of `dataset`, with `manifest` fields added to manifest.json."""
+        clash = sorted(RESERVED_FIELDS & manifest.keys())
+        if clash:
+            raise ValueError(f"manifest fields {clash} are written by the store, not by its caller")
         folder = self.dataset_dir(dataset)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -117,9 +124,10 @@ class Store:
                 f"cannot create output folder {folder}: {exc.strerror}",
                 hint="choose an output root you can write to (output.root)",
             ) from exc
-        self._remove_abandoned_staging(folder)
+        self._remove_abandoned(folder)
         staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=folder))
         try:
+            os.chmod(staging, 0o755)  # mkdtemp makes it private; a published version is for readers
             files = _write_parts(frame, contract, staging)
             record = {
                 "dataset": dataset,
@@ -154,22 +162,33 @@ class Store:
         raise ConfigError(f"could not find a free version number under {folder}")
 
     def _point_latest(self, folder: Path) -> None:
-        """Swap the `latest` symlink to the newest version in one step (readers resolve it once)."""
-        newest = max((v.number for v in self.versions(folder.name)), default=None)
-        if newest is None:
-            return
-        link = folder / f".{LATEST}-{os.getpid()}"
-        link.unlink(missing_ok=True)
-        os.symlink(version_name(newest), link)
-        os.replace(link, folder / LATEST)
+        """Swap the `latest` symlink to the newest version in one step (readers resolve it once).
+
+        A slower publisher may swap in an older number after a faster one swapped in a newer one;
+        so after each swap the versions are listed again, until the newest did not change.
+        """
+        link = folder / f"{_LINK_PREFIX}{os.getpid()}-{threading.get_ident()}"
+        pointed = None
+        while True:
+            newest = max((v.number for v in self.versions(folder.name)), default=None)
+            if newest is None or newest == pointed:
+                return
+            link.unlink(missing_ok=True)
+            os.symlink(version_name(newest), link)
+            os.replace(link, folder / LATEST)
+            pointed = newest
 
     @staticmethod
-    def _remove_abandoned_staging(folder: Path) -> None:
-        """Staging folders of processes that died mid-publish (a crash or a kill) are removed."""
-        for entry in folder.glob(f"{_STAGING_PREFIX}*"):
-            pid_text = entry.name.removeprefix(_STAGING_PREFIX).split("-", 1)[0]
-            if pid_text.isdigit() and not _alive(int(pid_text)):
-                shutil.rmtree(entry, ignore_errors=True)
+    def _remove_abandoned(folder: Path) -> None:
+        """Staging folders and temporary links of processes that died mid-publish are removed."""
+        for prefix in (_STAGING_PREFIX, _LINK_PREFIX):
+            for entry in folder.glob(f"{prefix}*"):
+                pid_text = entry.name.removeprefix(prefix).split("-", 1)[0]
+                if pid_text.isdigit() and not _alive(int(pid_text)):
+                    if entry.is_symlink() or entry.is_file():
+                        entry.unlink(missing_ok=True)
+                    else:
+                        shutil.rmtree(entry, ignore_errors=True)
 
 
 def _write_parts(frame: pd.DataFrame, contract: Contract, folder: Path) -> list[dict[str, Any]]:
