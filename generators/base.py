@@ -78,7 +78,10 @@ class Generator(ABC):
         try:
             return cls.Config.model_validate(dict(config or {}))
         except ValidationError as exc:
-            knobs = ", ".join(f"{k} (default {f.default!r})" for k, f in cls.Config.model_fields.items())
+            knobs = ", ".join(
+                f"{k} (default {f.get_default(call_default_factory=True)!r})"
+                for k, f in cls.Config.model_fields.items()
+            )
             raise ConfigError(
                 validation_message(exc, f"{cls.name} generator config"),
                 hint=f"valid keys: {knobs or 'none'}",

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -98,7 +97,7 @@ def run(
         [], "--set", metavar="KEY=VALUE", help="override a spec value by dotted path (repeatable)"
     ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
-) -> int:
+) -> None:
     """Run a pipeline spec as a Prefect flow: check, fit, sample, validate, gate, publish."""
     from pipelines.spec import load_spec
 
@@ -107,33 +106,11 @@ def run(
 
     try:
         result = run_pipeline(spec)
-    except GateFailedError as error:
-        if as_json:
-            _print_json(
-                {
-                    "status": "rejected",
-                    "dataset": spec.dataset,
-                    "version_dir": None,
-                    "report_dir": str(error.report_dir),
-                    "scorecard": error.scorecard.to_dict(),
-                }
-            )
-            return error.exit_code
-        raise
-    except ContractViolationError as error:
-        if as_json:
-            _print_json(
-                {
-                    "status": "rejected",
-                    "stage": "input_contract",
-                    "dataset": spec.dataset,
-                    "version_dir": None,
-                    "report_dir": str(error.report_dir),
-                    **error.report.to_dict(),
-                }
-            )
-            return error.exit_code
-        raise
+    except CheckFailedError as error:
+        if not as_json:
+            raise
+        _print_json(_rejection(spec.dataset, error))
+        raise typer.Exit(error.exit_code) from None
     if as_json:
         _print_json(result)
     else:
@@ -142,7 +119,21 @@ def run(
             f"({result['rows']:,} rows) → {result['version_dir']}"
         )
         _print_scorecard(result["scorecard"])
-    return 0
+
+
+def _rejection(dataset: str, error: CheckFailedError) -> dict[str, Any]:
+    """The --json object of a run that published nothing."""
+    record = {
+        "status": "rejected",
+        "dataset": dataset,
+        "version_dir": None,
+        "report_dir": str(error.report_dir),
+    }
+    if isinstance(error, GateFailedError):
+        return {**record, "stage": "gates", "scorecard": error.scorecard.to_dict()}
+    if isinstance(error, ContractViolationError):
+        return {**record, "stage": "input_contract", **error.report.to_dict()}
+    return {**record, "stage": "unknown", "reason": error.message}
 
 
 def _print_scorecard(scorecard: dict[str, Any]) -> None:
@@ -165,7 +156,7 @@ def contract_infer(
     fmt: str = FormatOption,
     delimiter: str | None = DelimiterOption,
     encoding: str = EncodingOption,
-) -> int:
+) -> None:
     """Infer a first contract from data; review it before relying on it."""
     from data_contracts.io import dump_contract
     from pipelines.ingest import ingest
@@ -181,7 +172,6 @@ def contract_infer(
             f"wrote a contract for {len(contract.columns)} columns to {out_file}; "
             "review kinds, ranges, categories and pii before relying on it"
         )
-    return 0
 
 
 @contract_app.command("check")
@@ -195,7 +185,7 @@ def contract_check(
     fmt: str = FormatOption,
     delimiter: str | None = DelimiterOption,
     encoding: str = EncodingOption,
-) -> int:
+) -> None:
     """Check data against its contract: exit 0 if it passes, 1 if it breaks it, 2 if unreadable."""
     from data_contracts.io import load_contract
     from pipelines.ingest import ingest
@@ -212,14 +202,15 @@ def contract_check(
         out.print(f"[green]✓[/] {report.summary()}")
     else:
         out.print(f"[red]✗[/] {report.summary()}")
-    return 0 if report.passed else 1
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 # ---- generators ----------------------------------------------------------------------------------
 
 
 @app.command()
-def generators(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> int:
+def generators(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """List the generators, what each is for, and its config keys with defaults."""
     from generators.registry import generator_class, generator_names
 
@@ -233,13 +224,14 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
         rows.append({"name": name, "summary": klass.summary, "wraps": klass.wraps, "config": knobs})
     if as_json:
         _print_json(rows)
-        return 0
+        return
     table = Table("name", "what it is", "wraps", "config (defaults)")
+    for column in table.columns:
+        column.overflow = "fold"  # piped output is 80 columns wide: wrap, never cut names off
     for row in rows:
         knobs = ", ".join(f"{k}={v!r}" for k, v in row["config"].items()) or "—"
         table.add_row(row["name"], row["summary"], row["wraps"] or "— (our own)", knobs)
     out.print(table)
-    return 0
 
 
 @app.command()
@@ -260,7 +252,7 @@ def fit(
     fmt: str = FormatOption,
     delimiter: str | None = DelimiterOption,
     encoding: str = EncodingOption,
-) -> int:
+) -> None:
     """Fit a generator on a data file and save it."""
     from data_contracts.io import load_contract
     from generators.registry import create_generator
@@ -271,7 +263,7 @@ def fit(
     _log_to_stderr()
     generator_config: dict[str, Any] = {}
     for item in config:
-        key, value = parse_override(item)
+        key, value = parse_override(item, option="--config")
         generator_config[key] = value
     model = create_generator(generator, generator_config, seed=seed, device=device)
     contract = load_contract(contract_file) if contract_file else None
@@ -288,7 +280,6 @@ def fit(
     model.fit(result.frame, result.contract, progress=_log_progress)
     model.save(model_dir)
     out.print(f"fitted {generator} on {len(result.frame):,} rows → {model_dir}")
-    return 0
 
 
 @app.command()
@@ -297,7 +288,7 @@ def sample(
     rows: int = typer.Option(..., "--rows", "-n", min=0, help="number of rows"),
     out_file: Path = typer.Option(..., "--out", help="output file: .parquet, .csv or .jsonl"),
     seed: int | None = typer.Option(None, "--seed", help="random seed (default: the fit's seed)"),
-) -> int:
+) -> None:
     """Sample synthetic rows from a fitted model into a file."""
     from generators.base import Generator
     from pipelines.frames import write_frame
@@ -306,7 +297,6 @@ def sample(
     frame = model.sample(rows, seed=seed)
     write_frame(frame, model.contract_, out_file)
     out.print(f"wrote {len(frame):,} rows to {out_file}")
-    return 0
 
 
 # ---- versions ------------------------------------------------------------------------------------
@@ -317,7 +307,7 @@ def versions(
     dataset: str = typer.Argument(..., help="dataset name"),
     root: Path = typer.Option(Path("outputs"), "--root", help="output root of the store"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-) -> int:
+) -> None:
     """List the published versions of a dataset."""
     from pipelines.store import Store
 
@@ -335,10 +325,10 @@ def versions(
     ]
     if as_json:
         _print_json(rows)
-        return 0
+        return
     if not rows:
         out.print(f"no published versions of {dataset!r} under {root}")
-        return 0
+        return
     table = Table("version", "created (UTC)", "rows", "generator", "gate", "path")
     for row in rows:
         table.add_row(
@@ -350,7 +340,6 @@ def versions(
             row["path"],
         )
     out.print(table)
-    return 0
 
 
 # ---- entry point ---------------------------------------------------------------------------------
@@ -363,16 +352,10 @@ def main(argv: list[str] | None = None) -> None:
     if not debug:
         _quiet_tracebacks()
     try:
-        code = app(args=args, prog_name="synthwright", standalone_mode=False)
-    except click.exceptions.UsageError as error:
-        error.show()
-        code = 2
-    except click.exceptions.ClickException as error:
-        error.show()
-        code = error.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        code = 130
+        # Standalone mode: typer/click print usage errors and exit 2, and `typer.Exit(n)` exits n.
+        # Anything else propagates here.
+        app(args=args, prog_name="synthwright")
+        code = 0
     except SynthwrightError as error:
         if debug:
             err.print_exception()

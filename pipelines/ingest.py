@@ -155,11 +155,7 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
             path, dtype=str, keep_default_na=False, na_values=[], sep=delimiter, encoding=encoding, engine="c"
         )
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path} is not valid {options.encoding} text: byte {exc.object[exc.start : exc.start + 1]!r} "
-            f"at position {exc.start}",
-            hint="re-save the file as UTF-8, or set source.encoding (e.g. latin-1)",
-        ) from exc
+        raise _undecodable(path, encoding, options.encoding) from exc
     except LookupError as exc:
         raise SourceError(f"unknown text encoding {options.encoding!r} for {path}") from exc
     except pd.errors.ParserError as exc:
@@ -170,6 +166,30 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"{path} holds no table") from exc
+
+
+def _undecodable(path: Path, encoding: str, declared: str) -> SourceError:
+    """Find the first byte that does not decode, by offset and line (the parser's offsets are per block)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, line = 0, 1
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            pending = len(decoder.getstate()[0])
+            try:
+                line += decoder.decode(block).count("\n")
+            except UnicodeDecodeError as exc:
+                line += exc.object[: exc.start].count(b"\n")
+                position = offset - pending + exc.start
+                byte = exc.object[exc.start : exc.start + 1]
+                return SourceError(
+                    f"{path} is not valid {declared} text: "
+                    f"byte {byte!r} at position {position} (line {line})",
+                    hint="re-save the file as UTF-8, or set the encoding (e.g. --encoding latin-1)",
+                )
+            offset += len(block)
+    return SourceError(f"{path} is not valid {declared} text", hint="re-save the file as UTF-8")
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOBase:
@@ -184,6 +204,7 @@ def _read_parquet(path: Path, options: ReadOptions) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
+        _check_names(pq.read_schema(path).names, path)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise SourceError(f"{path} is not a readable Parquet file: {exc}") from exc

@@ -104,16 +104,17 @@ def load_spec(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
         _assign(data, key, value)
         if key in PATH_KEYS and isinstance(value, str):
             _assign(data, key, str(Path(value).expanduser().resolve()))
-    return validate_model(PipelineSpec, data, str(path))
+    return validate_model(
+        PipelineSpec, data, str(path), hint="see README.md, 'The pipeline spec format', for every key"
+    )
 
 
-def parse_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str, option: str = "--set") -> tuple[str, Any]:
     """`a.b=3` → ("a.b", 3); the value is read as YAML, so numbers, booleans and lists work."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(
-            f"--set expects KEY=VALUE, got {text!r}", hint="e.g. --set seed=3 --set output.root=/tmp/out"
-        )
+        example = "--set seed=3 --set output.root=/tmp/out" if option == "--set" else f"{option} name=value"
+        raise ConfigError(f"{option} expects KEY=VALUE, got {text!r}", hint=f"e.g. {example}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:

@@ -42,12 +42,12 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def validate_model(model: type[Model], data: Any, source: str) -> Model:
+def validate_model(model: type[Model], data: Any, source: str, hint: str | None = None) -> Model:
     """Validate `data` into `model`; turn pydantic's errors into one readable ConfigError."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, source)) from exc
+        raise ConfigError(validation_message(exc, source), hint=hint) from exc
 
 
 def validation_message(exc: ValidationError, source: str) -> str:
@@ -75,5 +75,6 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def load_model(model: type[Model], path: Path, what: str) -> Model:
-    """Read and validate a YAML file in one step."""
-    return validate_model(model, read_yaml_mapping(path, what), str(path))
+    """Read and validate a YAML file in one step; the hint points at the README's section on `what`."""
+    hint = f"see README.md, 'The {what} format', for every key and its meaning"
+    return validate_model(model, read_yaml_mapping(path, what), str(path), hint=hint)

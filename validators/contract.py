@@ -21,7 +21,7 @@ import pandas as pd
 
 from data_contracts.gx_suite import build_expectations
 from data_contracts.model import Contract
-from synthwright.errors import SynthwrightError
+from synthwright.errors import SynthwrightError, UserInputError
 
 MAX_EXAMPLES = 5
 
@@ -107,6 +107,11 @@ def check_contract(
     parse_failures: Sequence[ParseFailure] = (),
 ) -> ContractReport:
     """Run the contract's GX suite on `frame` (already parsed to the contract's dtypes)."""
+    missing = [name for name in contract.names if name not in frame.columns]
+    if missing:
+        raise UserInputError(
+            f"{source} lacks the contract's column(s) {missing}", hint="read it with `ingest`, which says why"
+        )
     failures = {f.column: f for f in parse_failures}
     results = [
         _parse_result(column.name, column.kind.value, failures.get(column.name))
