@@ -1,0 +1,95 @@
+"""Fidelity figures: shape and trend errors as SDMetrics defines them, against the training data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data_contracts.sdv_metadata import sdv_columns
+from validators.fidelity import fidelity
+
+
+@pytest.fixture(scope="module")
+def placements_split(placements):
+    frame = placements.frame
+    train = frame.sample(frac=0.6, random_state=0)
+    return train, frame.drop(train.index), placements.contract
+
+
+def test_identical_data_scores_zero_error(placements_split):
+    train, _, contract = placements_split
+    result = fidelity(train, train.copy(), contract)
+    assert result.shape_error == pytest.approx(0, abs=1e-9)
+    assert result.trend_error == pytest.approx(0, abs=1e-9)
+
+
+def test_column_shuffle_keeps_shapes_but_breaks_trends(placements_split):
+    train, _, contract = placements_split
+    rng = np.random.default_rng(0)
+    shuffled = train.apply(lambda s: s.iloc[rng.permutation(len(s))].reset_index(drop=True))
+    result = fidelity(train, shuffled, contract)
+    assert result.shape_error == pytest.approx(0, abs=1e-9)
+    assert result.trend_error > 5
+
+
+def test_identifiers_and_personal_data_are_not_scored(placements_split):
+    train, holdout, contract = placements_split
+    result = fidelity(train, holdout, contract)
+    assert "student_id" not in result.column_errors
+    assert set(result.column_errors) == set(sdv_columns(contract))
+    assert all(" ~ " in pair for pair in result.pair_errors)
+
+
+def test_shapes_agree_with_sdmetrics_column_metrics(placements_split):
+    """Independent recomputation: mean KS/TV complement over the learned columns."""
+    from sdmetrics.single_column import KSComplement, TVComplement
+
+    train, holdout, contract = placements_split
+    result = fidelity(train, holdout, contract)
+    scores = []
+    for name, meta in sdv_columns(contract).items():
+        real, synthetic = train[name], holdout[name]
+        if meta["sdtype"] in ("numerical", "datetime"):
+            real, synthetic = real.dropna(), synthetic.dropna()
+            if meta["sdtype"] == "numerical":
+                real, synthetic = real.astype(float), synthetic.astype(float)
+            score = KSComplement.compute(real, synthetic)
+        else:
+            score = TVComplement.compute(_labels(real), _labels(synthetic))
+        scores.append(score)
+        assert result.column_errors[name] == pytest.approx(100 * (1 - score), abs=1e-3), name
+    assert result.shape_error == pytest.approx(100 * (1 - np.mean(scores)), abs=1e-3)
+
+
+def test_trends_agree_with_sdmetrics_single_table_report(placements_split):
+    """SDMetrics' older single-table report is a separate code path; both must give the same figure."""
+    train, holdout, contract = placements_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from sdmetrics.reports.single_table import QualityReport
+
+        report = QualityReport()
+        columns = sdv_columns(contract)
+        names = list(columns)
+        report.generate(_plain(train[names]), _plain(holdout[names]), {"columns": columns}, verbose=False)
+    expected = report.get_properties().set_index("Property")["Score"]
+    result = fidelity(train, holdout, contract)
+    assert result.trend_error == pytest.approx(100 * (1 - expected["Column Pair Trends"]), abs=1e-3)
+    assert result.shape_error == pytest.approx(100 * (1 - expected["Column Shapes"]), abs=1e-3)
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "<missing>")
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == "Int64":
+            out[name] = out[name].astype(float)
+        elif out[name].dtype == "boolean":
+            out[name] = out[name].astype(object).where(out[name].notna(), np.nan)
+    return out
