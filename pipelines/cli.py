@@ -77,6 +77,14 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _table(*headers: str) -> Table:
+    """A table that wraps long cells (piped output is 80 columns wide) instead of cutting them off."""
+    table = Table(*headers)
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
+
+
 def _log_to_stderr(level: int = logging.INFO) -> None:
     """Progress lines of the steps, for commands that run outside Prefect."""
     logger = logging.getLogger("synthwright")
@@ -225,9 +233,7 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
     if as_json:
         _print_json(rows)
         return
-    table = Table("name", "what it is", "wraps", "config (defaults)")
-    for column in table.columns:
-        column.overflow = "fold"  # piped output is 80 columns wide: wrap, never cut names off
+    table = _table("name", "what it is", "wraps", "config (defaults)")
     for row in rows:
         knobs = ", ".join(f"{k}={v!r}" for k, v in row["config"].items()) or "—"
         table.add_row(row["name"], row["summary"], row["wraps"] or "— (our own)", knobs)
@@ -329,7 +335,7 @@ def versions(
     if not rows:
         out.print(f"no published versions of {dataset!r} under {root}")
         return
-    table = Table("version", "created (UTC)", "rows", "generator", "gate", "path")
+    table = _table("version", "created (UTC)", "rows", "generator", "gate", "path")
     for row in rows:
         table.add_row(
             row["version"],

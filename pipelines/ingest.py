@@ -147,10 +147,21 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
     )
     try:
         with _open_text(path, encoding) as handle:
-            header = next(csv.reader(handle, delimiter=delimiter), None)
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            first_row = next(reader, None)
         if not header:
             raise SourceError(f"{path} has no header line", hint="the first line must name the columns")
         _check_names(header, path)
+        # pandas reads a first row with one field too many as an index column, shifting every value
+        # silently; later ragged rows it reports itself (ParserError below).
+        if first_row is not None and len(first_row) != len(header):
+            raise SourceError(
+                f"{path} is not a well-formed CSV table: the first data row has {len(first_row)} fields, "
+                f"the header {len(header)}",
+                hint="every row needs as many fields as the header; quote fields that contain the delimiter "
+                "and remove trailing delimiters",
+            )
         return pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[], sep=delimiter, encoding=encoding, engine="c"
         )

@@ -540,3 +540,12 @@ def test_builtin_student_placements(placements):
     assert str(placements.frame["start_date"].dtype) == "datetime64[ns]"
     assert str(placements.frame["placed"].dtype) == "boolean"
     assert placements.frame["student_id"].is_unique
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2,3\n4,5,6\n", "a,b\n1,2,\n3,4,\n", "a,b,c\n1,2\n"])
+def test_first_row_with_a_different_field_count_is_an_error_not_a_shift(tmp_path, text):
+    """pandas would take a first row with an extra field as an index column and shift every value."""
+    path = tmp_path / "shifted.csv"
+    path.write_text(text)
+    with pytest.raises(SourceError, match="first data row has .* fields, the header"):
+        ingest(path)
