@@ -48,7 +48,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="show tracebacks and debug logs"),
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks (accepted anywhere on the line)"),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="print the version"
     ),
@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn every failure into a message and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]  # accepted anywhere on the line, not only first
     if not debug:
         _quiet_tracebacks()
     try:
