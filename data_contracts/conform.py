@@ -8,10 +8,9 @@ column — is returned as a problem, because it means the generator is broken.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from data_contracts.dtypes import parse_column
+from data_contracts.dtypes import pandas_dtype, parse_column
 from data_contracts.model import Column, ColumnKind, Contract
 
 
@@ -63,13 +62,4 @@ def _conform_column(values: pd.Series, column: Column) -> tuple[pd.Series, str |
 
 def empty_frame(contract: Contract) -> pd.DataFrame:
     """Zero rows with the contract's columns and dtypes."""
-    from data_contracts.dtypes import pandas_dtype
-
     return pd.DataFrame({c.name: pd.Series([], dtype=pandas_dtype(c)) for c in contract.columns})
-
-
-def fill_value(column: Column, size: int) -> pd.Series:
-    """`size` nulls in the column's dtype (used where a row has no value to give)."""
-    from data_contracts.dtypes import pandas_dtype
-
-    return pd.Series([np.nan] * size, dtype="float64").astype(pandas_dtype(column))

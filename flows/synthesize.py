@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, runtime
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_HOME,
+    temporary_settings,
+)
 
 from flows import tasks
 from pipelines.spec import PipelineSpec
-from synthwright.errors import ContractViolationError, GateFailedError
+from synthwright.errors import ConfigError, ContractViolationError, GateFailedError, SynthwrightError
 
 
 @flow(name="synthesize", flow_run_name="{spec.dataset}-seed{spec.seed}")
@@ -75,5 +80,30 @@ def _timed(timings: dict[str, float], name: str, task: Any, *args: Any) -> Any:
 def run_pipeline(spec: PipelineSpec) -> dict[str, Any]:
     """Run the flow (embedded Prefect unless PREFECT_API_URL points at a server)."""
     logging.getLogger("synthwright").setLevel(logging.INFO)  # step progress lines in the run log
+    embedded = PREFECT_API_URL.value() is None
+    if embedded:
+        _prepare_prefect_home()
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):  # saves ~1 s per run
-        return synthesize(spec)
+        try:
+            return synthesize(spec)
+        except RuntimeError as error:
+            if embedded and "ephemeral Prefect API server" in str(error):
+                raise SynthwrightError(
+                    f"Prefect's embedded server did not start: {error}",
+                    hint=f"check that PREFECT_HOME ({PREFECT_HOME.value()}) is writable and the machine "
+                    "is not overloaded, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, "
+                    "or set PREFECT_API_URL to a running server",
+                ) from error
+            raise
+
+
+def _prepare_prefect_home() -> None:
+    """The embedded server keeps its SQLite database in PREFECT_HOME; Prefect creates only the last level."""
+    home = Path(PREFECT_HOME.value()).expanduser()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the Prefect home folder {home}: {exc.strerror}",
+            hint="set PREFECT_HOME to a folder you can write to",
+        ) from exc

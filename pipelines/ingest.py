@@ -57,7 +57,7 @@ class ReadOptions(BaseModel):
 
 
 @dataclass(frozen=True)
-class Ingested:
+class IngestResult:
     """A table in the contract's dtypes, the contract (given or inferred) and what could not be read."""
 
     frame: pd.DataFrame
@@ -88,7 +88,7 @@ def builtin_path(name: str) -> Path:
 
 def ingest(
     path: Path | str, options: ReadOptions | None = None, contract: Contract | None = None
-) -> Ingested:
+) -> IngestResult:
     """Read `path` and parse it to `contract` (inferred from the data when not given)."""
     options = options or ReadOptions()
     path = Path(path)
@@ -105,7 +105,7 @@ def ingest(
             examples = [_plain(v) for v in raw[column.name][parsed.bad].unique()[:MAX_EXAMPLES]]
             failures.append(ParseFailure(column.name, column.kind.value, parsed.bad_count, examples))
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
-    return Ingested(frame, contract, str(path), file_sha256(path), inferred, failures)
+    return IngestResult(frame, contract, str(path), file_sha256(path), inferred, failures)
 
 
 def read_raw(path: Path, options: ReadOptions) -> pd.DataFrame:

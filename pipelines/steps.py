@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 
 from data_contracts.io import contract_fingerprint, contract_to_dict, load_contract, save_contract
 from data_contracts.model import ColumnKind, Contract
-from generators.base import Generator, ProgressUpdate
+from generators.base import MANIFEST_FILE, Generator, ProgressUpdate
 from generators.registry import create_generator
 from pipelines.frames import read_frame, write_frame
 from pipelines.ingest import builtin_path, ingest
@@ -57,6 +57,7 @@ class Split(BaseModel):
     holdout_path: Path
     train_rows: int
     holdout_rows: int
+    stratified_by: str | None = None
 
 
 def ingest_step(spec: PipelineSpec, work: Path) -> Ingested:
@@ -143,6 +144,7 @@ def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
         holdout_path=write_frame(holdout, contract, work / "holdout.parquet"),
         train_rows=len(train),
         holdout_rows=len(holdout),
+        stratified_by=spec.target if strata is not None else None,
     )
 
 
@@ -220,7 +222,7 @@ def publish_step(
     """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them."""
     contract = load_contract(ingested.contract_path)
     synthetic = read_frame(synthetic_path, contract)
-    model_record = json.loads((model_dir / "generator.json").read_text())
+    model_record = json.loads((model_dir / MANIFEST_FILE).read_text())
     manifest = {
         "status": "published",
         "code_version": code_version(),
@@ -230,7 +232,7 @@ def publish_step(
             "train_rows": split.train_rows,
             "holdout_rows": split.holdout_rows,
             "holdout": spec.split.holdout,
-            "stratify": spec.target if spec.split.stratify else None,
+            "stratified_by": split.stratified_by,
         },
         "contract": {
             "sha256": contract_fingerprint(contract),

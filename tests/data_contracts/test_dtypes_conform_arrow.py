@@ -13,7 +13,7 @@ import pytest
 from support import make_mixed_frame, mixed_contract
 
 from data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema, arrow_type, to_arrow
-from data_contracts.conform import conform, empty_frame, fill_value
+from data_contracts.conform import conform, empty_frame
 from data_contracts.dtypes import pandas_dtype, parse_column
 from data_contracts.io import contract_from_dict
 from data_contracts.model import Column, ColumnKind, Contract
@@ -281,14 +281,11 @@ def test_conform_reports_missing_columns() -> None:
     assert out is frame
 
 
-def test_empty_frame_and_fill_value() -> None:
+def test_empty_frame() -> None:
     contract = mixed_contract()
     empty = empty_frame(contract)
     assert len(empty) == 0 and list(empty.columns) == contract.names
     assert {n: str(t) for n, t in empty.dtypes.items()} == {c.name: pandas_dtype(c) for c in contract.columns}
-    filler = fill_value(contract.column("age"), 3)
-    assert str(filler.dtype) == "Int64" and filler.isna().all() and len(filler) == 3
-    assert str(fill_value(contract.column("start_date"), 2).dtype) == "datetime64[ns]"
 
 
 # --- arrow ---------------------------------------------------------------------------------------------

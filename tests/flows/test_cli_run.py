@@ -105,10 +105,25 @@ def test_a_rejected_run_prints_a_clear_reason_and_no_traceback(prefect_api_url, 
 def test_embedded_mode_needs_no_server(tmp_path):
     """No PREFECT_API_URL: Prefect starts its own temporary server, as `make demo` does."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env["PREFECT_HOME"] = str(REPO / ".pytest_cache" / "prefect-home")  # warm after the first run
+    env["PREFECT_HOME"] = str(
+        REPO / ".pytest_cache" / "prefect-home"
+    )  # warm after the first run; created by run
     process = _run_process(["run", DEMO, "--json", "--set", f"output.root={tmp_path}"], env)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-2000:]
     result = json.loads(out)
     assert result["status"] == "published" and result["rows"] == 1000
     assert "Starting temporary server" in err
+
+
+def test_an_unwritable_prefect_home_is_a_clear_error(tmp_path):
+    """Embedded mode keeps Prefect's database in PREFECT_HOME; a home that cannot exist is bad input."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(blocker / "home")
+    process = _run_process(["run", DEMO, "--set", f"output.root={tmp_path}"], env)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err[-2000:]
+    assert "cannot create the Prefect home folder" in err and "fix: set PREFECT_HOME" in err
+    assert "Traceback" not in err

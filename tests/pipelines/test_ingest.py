@@ -16,7 +16,14 @@ from support import REPO, make_mixed_frame
 
 from data_contracts.io import load_contract
 from data_contracts.model import Column, ColumnKind, Contract
-from pipelines.ingest import DEFAULT_NA_VALUES, Ingested, ReadOptions, builtin_path, builtin_tables, ingest
+from pipelines.ingest import (
+    DEFAULT_NA_VALUES,
+    IngestResult,
+    ReadOptions,
+    builtin_path,
+    builtin_tables,
+    ingest,
+)
 from synthwright.errors import SourceError, UserInputError
 
 EXPECTED_DTYPES = {
@@ -92,7 +99,7 @@ def test_each_format_reads_the_table_in_the_contract_dtypes(tmp_path, mixed_fram
     path = writer(mixed_frame, tmp_path / f"mixed{suffix}")
     result = ingest(path, contract=mixed)
 
-    assert isinstance(result, Ingested)
+    assert isinstance(result, IngestResult)
     assert {name: str(dtype) for name, dtype in result.frame.dtypes.items()} == EXPECTED_DTYPES
     assert result.parse_failures == []
     assert result.contract_inferred is False
