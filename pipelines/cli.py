@@ -281,9 +281,9 @@ def fit(
         raise ContractViolationError(
             report.summary(), report, hint="fix the data or the contract before fitting"
         )
-    from pipelines.steps import _log_progress
+    from pipelines.steps import log_progress
 
-    model.fit(result.frame, result.contract, progress=_log_progress)
+    model.fit(result.frame, result.contract, progress=log_progress)
     model.save(model_dir)
     out.print(f"fitted {generator} on {len(result.frame):,} rows → {model_dir}")
 

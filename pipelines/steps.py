@@ -168,7 +168,7 @@ def fit_step(spec: PipelineSpec, split: Split, contract_path: Path, work: Path) 
         spec.generator.name, spec.generator.config, seed=spec.seed, device=spec.generator.device
     )
     started = time.perf_counter()
-    generator.fit(train, contract, progress=_log_progress)
+    generator.fit(train, contract, progress=log_progress)
     model_dir = work / "model"
     generator.save(model_dir)
     log.info(
@@ -177,7 +177,8 @@ def fit_step(spec: PipelineSpec, split: Split, contract_path: Path, work: Path) 
     return model_dir
 
 
-def _log_progress(update: ProgressUpdate) -> None:
+def log_progress(update: ProgressUpdate) -> None:
+    """Progress of long work as log lines (a run log under Prefect, stderr from the CLI)."""
     metrics = " ".join(f"{k}={v:.4g}" for k, v in update.metrics.items())
     total = f"/{update.total}" if update.total else ""
     log.info("%s [%d%s] %s", update.message, update.done, total, metrics)
