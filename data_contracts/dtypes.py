@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data_contracts.model import Column, ColumnKind
+from data_contracts.model import Column, ColumnKind, Contract
 
 TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0"})
@@ -62,6 +62,13 @@ def parse_column(raw: pd.Series, column: Column) -> Parsed:
         values, ok = _as_strings(raw), present
     bad = present & ~ok
     return Parsed(values.rename(raw.name), bad.rename(raw.name))
+
+
+def parse_frame(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, dict[str, Parsed]]:
+    """Every contract column of `raw` parsed; the frame (fresh index) and each column's result."""
+    parsed = {c.name: parse_column(raw[c.name].reset_index(drop=True), c) for c in contract.columns}
+    frame = pd.DataFrame({name: p.values for name, p in parsed.items()}, index=pd.RangeIndex(len(raw)))
+    return frame, parsed
 
 
 def _as_floats(raw: pd.Series) -> tuple[pd.Series, pd.Series]:

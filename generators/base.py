@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from data_contracts.conform import conform, empty_frame
-from data_contracts.dtypes import parse_column
+from data_contracts.dtypes import parse_frame
 from data_contracts.io import contract_from_dict, contract_to_dict
 from data_contracts.model import Contract
 from generators.columns import ColumnPlan
@@ -241,16 +241,14 @@ def normalise_input(data: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         raise UserInputError(
             f"training data does not match the contract: missing {missing}, unexpected {extra}"
         )
-    columns = {}
+    frame, parsed = parse_frame(data, contract)
     for column in contract.columns:
-        parsed = parse_column(data[column.name].reset_index(drop=True), column)
-        if parsed.bad_count:
+        if parsed[column.name].bad_count:
             raise UserInputError(
-                f"training column {column.name!r}: {parsed.bad_count} value(s) "
+                f"training column {column.name!r}: {parsed[column.name].bad_count} value(s) "
                 f"cannot be read as {column.kind}"
             )
-        columns[column.name] = parsed.values
-    return pd.DataFrame(columns)
+    return frame
 
 
 @contextlib.contextmanager

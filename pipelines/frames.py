@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from data_contracts.arrow import to_arrow
-from data_contracts.dtypes import parse_column
+from data_contracts.dtypes import parse_frame
 from data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError
 
@@ -35,8 +35,7 @@ def write_frame(frame: pd.DataFrame, contract: Contract, path: Path) -> Path:
 
 def read_frame(path: Path, contract: Contract) -> pd.DataFrame:
     """Read a Parquet file written by `write_frame` back into the contract's pandas dtypes."""
-    raw = pq.read_table(path).to_pandas()
-    return pd.DataFrame({c.name: parse_column(raw[c.name], c).values for c in contract.columns})
+    return parse_frame(pq.read_table(path).to_pandas(), contract)[0]
 
 
 def _formatted_dates(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from data_contracts.dtypes import parse_column
+from data_contracts.dtypes import parse_frame
 from data_contracts.infer import infer_contract
 from data_contracts.model import Contract
 from synthwright.errors import SourceError
@@ -97,14 +97,17 @@ def ingest(
     if contract is None:
         contract = infer_contract(raw, dataset=_dataset_name(path))
     raw = _match_columns(raw, contract, path)
-    columns, failures = {}, []
-    for column in contract.columns:
-        parsed = parse_column(raw[column.name], column)
-        columns[column.name] = parsed.values
-        if parsed.bad_count:
-            examples = [_plain(v) for v in raw[column.name][parsed.bad].unique()[:MAX_EXAMPLES]]
-            failures.append(ParseFailure(column.name, column.kind.value, parsed.bad_count, examples))
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
+    frame, parsed = parse_frame(raw, contract)
+    failures = [
+        ParseFailure(
+            column.name,
+            column.kind.value,
+            parsed[column.name].bad_count,
+            [_plain(v) for v in raw[column.name][parsed[column.name].bad.values].unique()[:MAX_EXAMPLES]],
+        )
+        for column in contract.columns
+        if parsed[column.name].bad_count
+    ]
     return IngestResult(frame, contract, str(path), file_sha256(path), inferred, failures)
 
 

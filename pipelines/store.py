@@ -87,12 +87,8 @@ class Store:
         folder = self.dataset_dir(dataset)
         if not folder.is_dir():
             return []
-        found = []
-        for entry in folder.iterdir():
-            match = _VERSION_DIR.match(entry.name)
-            if match and entry.is_dir() and not entry.is_symlink():
-                found.append(Version(dataset, int(match.group(1)), entry, _read_manifest(entry)))
-        return sorted(found, key=lambda v: v.number)
+        paths = [folder / version_name(number) for number in sorted(_version_numbers(folder))]
+        return [Version(dataset, int(path.name[1:]), path, _read_manifest(path)) for path in paths]
 
     def version(self, dataset: str, number: int | None = None) -> Version:
         """One version; `None` means the newest."""
@@ -144,7 +140,7 @@ class Store:
         return version
 
     def _commit(self, folder: Path, staging: Path, dataset: str, record: dict[str, Any]) -> Version:
-        number = max((v.number for v in self.versions(dataset)), default=0) + 1
+        number = max(_version_numbers(folder), default=0) + 1
         for _ in range(10_000):
             manifest = {"version": version_name(number), **record}
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
@@ -170,7 +166,7 @@ class Store:
         link = folder / f"{_LINK_PREFIX}{os.getpid()}-{threading.get_ident()}"
         pointed = None
         while True:
-            newest = max((v.number for v in self.versions(folder.name)), default=None)
+            newest = max(_version_numbers(folder), default=None)
             if newest is None or newest == pointed:
                 return
             link.unlink(missing_ok=True)
@@ -189,6 +185,16 @@ class Store:
                         entry.unlink(missing_ok=True)
                     else:
                         shutil.rmtree(entry, ignore_errors=True)
+
+
+def _version_numbers(folder: Path) -> list[int]:
+    """Numbers of the committed versions, from folder names alone (no manifest is read)."""
+    numbers = []
+    for entry in folder.iterdir():
+        match = _VERSION_DIR.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            numbers.append(int(match.group(1)))
+    return numbers
 
 
 def _write_parts(frame: pd.DataFrame, contract: Contract, folder: Path) -> list[dict[str, Any]]:

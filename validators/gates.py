@@ -89,24 +89,20 @@ def score(
     reference: Fidelity | None = None,
 ) -> Scorecard:
     """Apply `gates` to the measured figures."""
+    fidelity_metrics = [
+        Metric(
+            name=f"{kind}_error",
+            value=getattr(fidelity, f"{kind}_error"),
+            threshold=getattr(gates, f"{kind}_error_max"),
+            unit=" %",
+            reference=getattr(reference, f"{kind}_error") if reference else None,
+            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score)",
+        )
+        for kind, what in (("shape", "column-shape"), ("trend", "column-pair-trend"))
+    ]
     return Scorecard(
         metrics=[
-            Metric(
-                name="shape_error",
-                value=fidelity.shape_error,
-                threshold=gates.shape_error_max,
-                unit=" %",
-                reference=reference.shape_error if reference else None,
-                description="column-shape error vs training data (SDMetrics), 100 × (1 − score)",
-            ),
-            Metric(
-                name="trend_error",
-                value=fidelity.trend_error,
-                threshold=gates.trend_error_max,
-                unit=" %",
-                reference=reference.trend_error if reference else None,
-                description="column-pair-trend error vs training data (SDMetrics), 100 × (1 − score)",
-            ),
+            *fidelity_metrics,
             Metric(
                 name="contract_violations",
                 value=len(contract_report.violations),
