@@ -3,6 +3,12 @@
 Column-shape error and column-pair-trend error are 100 × (1 − score) of SDMetrics' quality report
 (KS/TV complements per column; correlation/contingency similarity per pair), computed against the
 training split. Identifiers and personal-data columns are left out: they are made by rule, not learned.
+
+Detection is a classifier two-sample test: a gradient-boosting classifier learns to tell real holdout
+rows from synthetic rows (equal numbers of each, 3-fold cross-validated); its ROC AUC is 0.5 when it
+cannot, 1.0 when every row gives itself away. Unlike the two errors above it sees every interaction
+between columns at once (a column-wise shuffle keeps every shape, but not its rows). The same test on
+one column at a time says which columns give the synthetic rows away.
 """
 
 from __future__ import annotations
@@ -10,12 +16,20 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from data_contracts.model import Contract
 from data_contracts.sdv_metadata import sdv_columns
+from validators.features import model_threads, scored_columns, tree_matrices
 
 _TABLE = "table"
+DETECTION_MAX_ROWS = 20_000
+"""Rows per side in the detection test (real holdout and synthetic, sampled to equal size)."""
+DETECTION_FOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,68 @@ class Fidelity:
     trend_error: float
     column_errors: dict[str, float] = field(default_factory=dict)
     pair_errors: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "shape_error": self.shape_error,
+            "trend_error": self.trend_error,
+            "column_errors": self.column_errors,
+            "pair_errors": self.pair_errors,
+        }
+
+
+@dataclass(frozen=True)
+class Detection:
+    auc: float
+    rows_per_side: int
+    column_auc: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"auc": self.auc, "rows_per_side": self.rows_per_side, "column_auc": self.column_auc}
+
+
+def detection(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    *,
+    seed: int = 0,
+    max_rows: int = DETECTION_MAX_ROWS,
+    per_column: bool = True,
+) -> Detection:
+    """Cross-validated ROC AUC of a classifier telling `real` rows from `synthetic` rows."""
+    rng = np.random.default_rng(seed)
+    size = min(len(real), len(synthetic), max_rows)
+    real = real.iloc[np.sort(rng.choice(len(real), size, replace=False))]
+    synthetic = synthetic.iloc[np.sort(rng.choice(len(synthetic), size, replace=False))]
+    columns = scored_columns(contract)
+    (x_real, x_synthetic), categorical = tree_matrices([real, synthetic], columns)
+    features = np.vstack([x_real, x_synthetic])
+    labels = np.r_[np.zeros(size), np.ones(size)]
+    folds = min(DETECTION_FOLDS, size)
+    if folds < 2 or not columns:
+        return Detection(auc=float("nan"), rows_per_side=size)
+    auc = _detection_auc(features, labels, categorical, folds, seed, max_iter=100)
+    column_auc = {}
+    if per_column:
+        for j, column in enumerate(columns):
+            column_auc[column.name] = _detection_auc(
+                features[:, [j]], labels, [categorical[j]], folds, seed, max_iter=30
+            )
+    return Detection(auc=auc, rows_per_side=size, column_auc=column_auc)
+
+
+def _detection_auc(
+    features: np.ndarray, labels: np.ndarray, categorical: list[bool], folds: int, seed: int, max_iter: int
+) -> float:
+    model = HistGradientBoostingClassifier(
+        max_iter=max_iter, categorical_features=categorical, random_state=seed
+    )
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings(), model_threads(len(labels)):
+        warnings.simplefilter("ignore", UserWarning)  # e.g. a category column with >255 levels
+        scores = cross_val_predict(model, features, labels, cv=splits, method="predict_proba")[:, 1]
+    return round(float(roc_auc_score(labels, scores)), 4)
 
 
 def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract) -> Fidelity:
@@ -34,6 +110,10 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract) ->
     metadata = {"tables": {_TABLE: {"columns": columns}}}
     names = list(columns)
     report = QualityReport()
+    # Score every pair, as the papers' SDMetrics did: since 0.2x SDMetrics skips pairs whose real
+    # correlation is below 0.5 (Cramér's V below 0.3), which on Adult leaves 13 of 105 pairs.
+    report.real_correlation_threshold = 0
+    report.real_association_threshold = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SDMetrics warns per pair it cannot score (e.g. constant columns)
         report.generate(

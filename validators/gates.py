@@ -7,22 +7,54 @@ real holdout sample scores on the same metric) are shown beside the values to gi
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from validators.contract import ContractReport
-from validators.fidelity import Fidelity
+from validators.fidelity import Detection, Fidelity
+from validators.privacy import Privacy
+from validators.utility import Utility
 
 
 class Gates(BaseModel):
-    """Thresholds; the defaults pass a Gaussian copula on Adult and on the demo table."""
+    """Thresholds; `null` turns a gate off (the metric is still measured and shown).
+
+    The defaults reject a column-wise shuffle of the training data (fidelity), a generator that copies
+    training rows (privacy) and one whose rows teach a model nothing (utility), and pass a sample of
+    real rows the generator never saw, on Adult and on the demo table.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shape_error_max: float = Field(default=20.0, ge=0, le=100, description="column-shape error, percent")
-    trend_error_max: float = Field(default=35.0, ge=0, le=100, description="column-pair-trend error, percent")
-    contract_violations_max: int = Field(default=0, ge=0, description="failed contract checks on the output")
+    shape_error_max: float | None = Field(
+        default=20.0, ge=0, le=100, description="column-shape error, percent"
+    )
+    trend_error_max: float | None = Field(
+        default=25.0, ge=0, le=100, description="column-pair-trend error, percent"
+    )
+    detection_auc_max: float | None = Field(
+        default=0.9, ge=0.5, le=1, description="ROC AUC of a classifier telling real from synthetic rows"
+    )
+    dcr_share_max: float | None = Field(
+        default=0.6, ge=0, le=1, description="share of synthetic rows closer to train than to holdout"
+    )
+    exact_match_excess_max: float | None = Field(
+        default=1.0, ge=0, le=100, description="percentage points more exact copies of train than holdout"
+    )
+    mia_auc_max: float | None = Field(
+        default=0.6, ge=0.5, le=1, description="ROC AUC of a distance-based membership-inference attack"
+    )
+    pii_verbatim_max: int | None = Field(
+        default=0, ge=0, description="personal-data values copied verbatim from the real data"
+    )
+    utility_gap_max: float | None = Field(
+        default=0.15, ge=0, description="TRTR − TSTR of ROC AUC (classification) or R² (regression)"
+    )
+    contract_violations_max: int | None = Field(
+        default=0, ge=0, description="failed contract checks on the output"
+    )
 
 
 class Metric(BaseModel):
@@ -33,13 +65,23 @@ class Metric(BaseModel):
     threshold: float | None
     direction: Literal["max", "min"] = "max"
     unit: str = ""
+    group: Literal["fidelity", "privacy", "utility", "contract"] = "fidelity"
     reference: float | None = Field(default=None, description="the same metric for a real holdout sample")
+    interval: tuple[float, float] | None = Field(default=None, description="95 % bootstrap interval")
+    ideal: float | None = Field(default=None, description="the value of a perfect generator")
     description: str = ""
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _null_is_not_measured(cls, value: Any) -> Any:
+        return float("nan") if value is None else value  # JSON writes NaN as null
 
     @property
     def passed(self) -> bool:
         if self.threshold is None:
             return True
+        if math.isnan(self.value):
+            return False  # a metric that could not be computed cannot vouch for the data
         return self.value <= self.threshold if self.direction == "max" else self.value >= self.threshold
 
 
@@ -72,14 +114,25 @@ class Scorecard(BaseModel):
         for m in self.metrics:
             mark = "✓" if m.passed else "✗"
             bound = (
-                ""
+                " (not gated)"
                 if m.threshold is None
-                else f" {'≤' if m.direction == 'max' else '≥'} {m.threshold:g}{m.unit}"
+                else f" {'≤' if m.direction == 'max' else '≥'} {_number(m.threshold)}{m.unit}"
             )
-            ref = "" if m.reference is None else f" (real holdout: {m.reference:.1f}{m.unit})"
-            value = f"{m.value:.0f}" if float(m.value).is_integer() and not m.unit else f"{m.value:.1f}"
-            out.append(f"{mark} {m.name} {value}{m.unit}{bound}{ref}")
+            ref = "" if m.reference is None else f" (real holdout: {_number(m.reference)}{m.unit})"
+            interval = (
+                "" if m.interval is None else f" [95 % CI {_number(m.interval[0])}–{_number(m.interval[1])}]"
+            )
+            out.append(f"{mark} {m.name} {_number(m.value)}{m.unit}{interval}{bound}{ref}")
         return out
+
+
+def _number(value: float) -> str:
+    """Counts as integers, percentages with one decimal, AUCs and shares with three."""
+    if math.isnan(value):
+        return "n/a"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}" if abs(value) >= 1 else f"{value:.3f}"
 
 
 def score(
@@ -87,27 +140,108 @@ def score(
     fidelity: Fidelity,
     contract_report: ContractReport,
     reference: Fidelity | None = None,
+    *,
+    detection: Detection | None = None,
+    privacy: Privacy | None = None,
+    utility: Utility | None = None,
 ) -> Scorecard:
-    """Apply `gates` to the measured figures."""
-    fidelity_metrics = [
+    """Apply `gates` to the measured figures; parts not measured (None) add no metrics."""
+    metrics = [
         Metric(
             name=f"{kind}_error",
             value=getattr(fidelity, f"{kind}_error"),
             threshold=getattr(gates, f"{kind}_error_max"),
             unit=" %",
             reference=getattr(reference, f"{kind}_error") if reference else None,
+            ideal=0.0,
             description=f"{what} error vs training data (SDMetrics), 100 × (1 − score)",
         )
         for kind, what in (("shape", "column-shape"), ("trend", "column-pair-trend"))
     ]
-    return Scorecard(
-        metrics=[
-            *fidelity_metrics,
+    if detection is not None:
+        metrics.append(
             Metric(
-                name="contract_violations",
-                value=len(contract_report.violations),
-                threshold=gates.contract_violations_max,
-                description="contract checks the synthetic output fails (same GX suite as the input)",
+                name="detection_auc",
+                value=detection.auc,
+                threshold=gates.detection_auc_max,
+                ideal=0.5,
+                description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
+                f"from synthetic rows ({detection.rows_per_side:,} each, 3-fold CV)",
+            )
+        )
+    if privacy is not None:
+        metrics += [
+            Metric(
+                name="dcr_share",
+                value=privacy.dcr_share,
+                threshold=gates.dcr_share_max,
+                group="privacy",
+                interval=privacy.dcr_share_interval,
+                ideal=0.5,
+                description="share of synthetic rows whose closest real row is in train, not holdout",
+            ),
+            Metric(
+                name="exact_match_excess",
+                value=privacy.exact_match_excess,
+                threshold=gates.exact_match_excess_max,
+                unit=" pp",
+                group="privacy",
+                ideal=0.0,
+                description=f"exact copies of train rows ({100 * privacy.exact_match_train:.2f} %) minus "
+                f"of holdout rows ({100 * privacy.exact_match_holdout:.2f} %), percentage points",
+            ),
+            Metric(
+                name="mia_auc",
+                value=privacy.mia_auc,
+                threshold=gates.mia_auc_max,
+                group="privacy",
+                ideal=0.5,
+                description="ROC AUC of a membership-inference attack by distance to the synthetic rows",
+            ),
+            Metric(
+                name="nndr_median",
+                value=privacy.nndr_median,
+                threshold=None,
+                direction="min",
+                group="privacy",
+                reference=privacy.nndr_median_holdout,
+                description="median nearest/second-nearest train distance ratio (near 0: sits on one "
+                "real row); reported, not gated",
             ),
         ]
+        if privacy.pii_verbatim:
+            metrics.append(
+                Metric(
+                    name="pii_verbatim",
+                    value=sum(privacy.pii_verbatim.values()),
+                    threshold=gates.pii_verbatim_max,
+                    group="privacy",
+                    ideal=0.0,
+                    description="personal-data values copied from the real data: "
+                    + ", ".join(f"{k} {v}" for k, v in privacy.pii_verbatim.items()),
+                )
+            )
+    if utility is not None:
+        metrics.append(
+            Metric(
+                name="utility_gap",
+                value=utility.gap,
+                threshold=gates.utility_gap_max,
+                group="utility",
+                ideal=0.0,
+                description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
+                f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
+                f"predicting {utility.target} on the real holdout",
+            )
+        )
+    metrics.append(
+        Metric(
+            name="contract_violations",
+            value=len(contract_report.violations),
+            threshold=gates.contract_violations_max,
+            group="contract",
+            ideal=0.0,
+            description="contract checks the synthetic output fails (same GX suite as the input)",
+        )
     )
+    return Scorecard(metrics=metrics)

@@ -1,0 +1,145 @@
+"""One evaluation of synthetic rows: contract, fidelity, privacy and utility, then the gates.
+
+Three frames, three roles: `train` is what the generator learned from, `holdout` is real data it never
+saw (the control for privacy, the test set for utility, the real side of the detection test), and
+`synthetic` is what is being judged. `synthwright evaluate` and the pipeline's evaluate step both call
+`evaluate`; the report renders its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from data_contracts.model import Contract
+from synthwright.errors import UserInputError
+from validators.contract import ContractReport, ParseFailure, check_contract
+from validators.fidelity import Detection, Fidelity, detection, fidelity
+from validators.gates import Gates, Scorecard, score
+from validators.privacy import Privacy, privacy
+from validators.utility import Task, Utility, utility
+
+log = logging.getLogger("synthwright.evaluate")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    scorecard: Scorecard
+    contract_report: ContractReport
+    fidelity: Fidelity
+    reference: Fidelity
+    """Fidelity of the real holdout against train: the floor that sampling noise alone gives."""
+    detection: Detection
+    privacy: Privacy
+    utility: Utility | None
+    rows: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.scorecard.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types; a figure that could not be computed (NaN) is null."""
+        return _json_safe(
+            {
+                "passed": self.passed,
+                "scorecard": self.scorecard.to_dict(),
+                "rows": self.rows,
+                "fidelity": self.fidelity.to_dict(),
+                "reference_fidelity": self.reference.to_dict(),
+                "detection": self.detection.to_dict(),
+                "privacy": self.privacy.to_dict(),
+                "utility": self.utility.to_dict() if self.utility else None,
+                "contract": self.contract_report.to_dict(),
+                "seconds": self.seconds,
+            }
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def evaluate(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    *,
+    gates: Gates | None = None,
+    target: str | None = None,
+    task: Task | None = None,
+    seed: int = 0,
+    parse_failures: Sequence[ParseFailure] = (),
+) -> Evaluation:
+    """Measure everything and apply `gates` (the defaults when None). Utility needs a `target`.
+
+    `parse_failures` are synthetic values that could not be read as their column's kind (from ingest):
+    they count as contract violations.
+    """
+    gates = gates or Gates()
+    for role, frame in (("train", train), ("holdout", holdout), ("synthetic", synthetic)):
+        if len(frame) < 2:
+            raise UserInputError(
+                f"the {role} data has {len(frame)} row(s): too few to evaluate",
+                hint="give at least 2 rows of each (a few hundred for figures worth reading)",
+            )
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = function(*args, **kwargs)
+        seconds[name] = round(time.perf_counter() - started, 2)
+        log.info("%s measured in %.1fs", name, seconds[name])
+        return result
+
+    contract_report = timed(
+        "contract",
+        check_contract,
+        synthetic,
+        contract,
+        source="synthetic output",
+        parse_failures=parse_failures,
+    )
+    measured = timed("fidelity", fidelity, train, synthetic, contract)
+    reference = timed("reference_fidelity", fidelity, train, holdout, contract)
+    detected = timed("detection", detection, holdout, synthetic, contract, seed=seed)
+    private = timed("privacy", privacy, train, holdout, synthetic, contract, seed=seed)
+    useful = (
+        timed("utility", utility, train, holdout, synthetic, contract, target, task=task, seed=seed)
+        if target
+        else None
+    )
+    scorecard = score(
+        gates,
+        measured,
+        contract_report,
+        reference,
+        detection=detected,
+        privacy=private,
+        utility=useful,
+    )
+    return Evaluation(
+        scorecard=scorecard,
+        contract_report=contract_report,
+        fidelity=measured,
+        reference=reference,
+        detection=detected,
+        privacy=private,
+        utility=useful,
+        rows={"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
+        seconds=seconds,
+    )

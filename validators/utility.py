@@ -1,0 +1,191 @@
+"""Utility: does a model trained on the synthetic rows work on real rows?
+
+TSTR (train on synthetic, test on real) against TRTR (train on real, test on real): the same fixed
+model is trained once on the synthetic rows and once on the real training split, and both are scored
+on the real holdout, which neither saw. The gap TRTR − TSTR is what the synthetic data costs a model.
+
+The fixed model is scikit-learn's HistGradientBoostingClassifier / HistGradientBoostingRegressor with
+200 boosting rounds, learning rate 0.1, native handling of categories and nulls, and a fixed seed; no
+tuning, so that scores compare across runs and generators. Features are every scored column but the
+target (identifiers and personal data are not features).
+
+Classification: ROC AUC (binary; one-vs-rest macro average for more classes) and macro F1.
+Regression: R².
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import f1_score, r2_score, roc_auc_score
+
+from data_contracts.model import ColumnKind, Contract
+from synthwright.errors import ConfigError
+from validators.features import is_categorical, model_threads, scored_columns, tree_matrices
+
+Task = Literal["classification", "regression"]
+MAX_TRAIN_ROWS = 100_000
+MODEL_DESCRIPTION = (
+    "HistGradientBoosting{Classifier,Regressor}(max_iter=200, learning_rate=0.1, seed) on every scored "
+    "column but the target; scored on the real holdout"
+)
+
+
+@dataclass(frozen=True)
+class Utility:
+    target: str
+    task: Task
+    real: dict[str, float]
+    """TRTR scores: trained on the real training split."""
+    synthetic: dict[str, float]
+    """TSTR scores: trained on the synthetic rows."""
+    model: str = MODEL_DESCRIPTION
+
+    @property
+    def headline(self) -> str:
+        """The metric the gate compares: ROC AUC for classification, R² for regression."""
+        return "roc_auc" if self.task == "classification" else "r2"
+
+    @property
+    def gap(self) -> float:
+        return round(self.real[self.headline] - self.synthetic[self.headline], 4)
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "task": self.task,
+            "model": self.model,
+            "trtr": self.real,
+            "tstr": self.synthetic,
+            "headline": self.headline,
+            "gap": self.gap,
+        }
+
+
+def infer_task(contract: Contract, target: str) -> Task:
+    column = contract.column(target)
+    if column.kind in (ColumnKind.INTEGER, ColumnKind.FLOAT):
+        return "regression"
+    if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        return "classification"
+    raise ConfigError(
+        f"target column {target!r} is {column.kind.value}: utility needs a categorical, boolean or "
+        "numeric target",
+        hint="choose another --target, or leave it out to skip the utility test",
+    )
+
+
+def utility(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    target: str,
+    *,
+    task: Task | None = None,
+    seed: int = 0,
+) -> Utility:
+    """TSTR and TRTR scores of the fixed model on the real holdout."""
+    if target not in contract.names:
+        raise ConfigError(
+            f"target column {target!r} is not in the contract", hint=f"columns: {contract.names}"
+        )
+    task = task or infer_task(contract, target)
+    if task == "classification" and not is_categorical(contract.column(target)):
+        raise ConfigError(
+            f"target column {target!r} is {contract.column(target).kind.value}: not a class label",
+            hint="use --task regression, or a categorical or boolean target",
+        )
+    features = scored_columns(contract, exclude=(target,))
+    rng = np.random.default_rng(seed)
+    train = _labelled(train, target, rng)
+    synthetic = _labelled(synthetic, target, rng)
+    holdout = holdout[holdout[target].notna()]
+    (x_train, x_synthetic, x_holdout), categorical = tree_matrices([train, synthetic, holdout], features)
+    if task == "classification":
+        labels = pd.Index(
+            sorted(set().union(*(set(_labels(f[target])) for f in (train, synthetic, holdout))))
+        )
+        score = _classification_scores
+        y = [labels.get_indexer(_labels(f[target])) for f in (train, synthetic, holdout)]
+        extra = {"classes": labels}
+    else:
+        score = _regression_scores
+        y = [f[target].astype("float64").to_numpy() for f in (train, synthetic, holdout)]
+        extra = {}
+    return Utility(
+        target=target,
+        task=task,
+        real=score(x_train, y[0], x_holdout, y[2], categorical, seed, **extra),
+        synthetic=score(x_synthetic, y[1], x_holdout, y[2], categorical, seed, **extra),
+    )
+
+
+def _labelled(frame: pd.DataFrame, target: str, rng: np.random.Generator) -> pd.DataFrame:
+    frame = frame[frame[target].notna()]
+    if len(frame) > MAX_TRAIN_ROWS:
+        frame = frame.iloc[np.sort(rng.choice(len(frame), MAX_TRAIN_ROWS, replace=False))]
+    return frame
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    return series.astype(object).map(str)
+
+
+def _classification_scores(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    categorical: list[bool],
+    seed: int,
+    classes: pd.Index,
+) -> dict[str, float]:
+    seen = np.unique(y)
+    if len(seen) < 2:  # one class only: the model can only ever predict it
+        predicted = np.full(len(y_test), seen[0] if len(seen) else -1)
+        return {"roc_auc": 0.5, "macro_f1": _f1(y_test, predicted)}
+    model = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.1, categorical_features=categorical, random_state=seed
+    )
+    with warnings.catch_warnings(), model_threads(len(x)):
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(x, y)
+        predicted_probabilities = model.predict_proba(x_test)
+    probabilities = np.zeros((len(x_test), len(classes)))
+    probabilities[:, model.classes_] = predicted_probabilities
+    predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
+    return {"roc_auc": _roc_auc(y_test, probabilities), "macro_f1": _f1(y_test, predicted)}
+
+
+def _roc_auc(y_test: np.ndarray, probabilities: np.ndarray) -> float:
+    present = np.unique(y_test)
+    if len(present) < 2:
+        return float("nan")
+    if probabilities.shape[1] == 2:
+        return round(float(roc_auc_score(y_test, probabilities[:, 1])), 4)
+    scores = [roc_auc_score(y_test == k, probabilities[:, k]) for k in present]  # one-vs-rest, macro
+    return round(float(np.mean(scores)), 4)
+
+
+def _f1(y_test: np.ndarray, predicted: np.ndarray) -> float:
+    labels = np.unique(y_test)
+    return round(float(f1_score(y_test, predicted, labels=labels, average="macro", zero_division=0)), 4)
+
+
+def _regression_scores(
+    x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, categorical: list[bool], seed: int
+) -> dict[str, float]:
+    model = HistGradientBoostingRegressor(
+        max_iter=200, learning_rate=0.1, categorical_features=categorical, random_state=seed
+    )
+    with warnings.catch_warnings(), model_threads(len(x)):
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(x, y)
+        predicted = model.predict(x_test)
+    return {"r2": round(float(r2_score(y_test, predicted)), 4)}
