@@ -2,6 +2,7 @@
 
     <root>/<dataset>/v000001/part-00000.parquet …   the rows, in the contract's Arrow schema
                            /manifest.json           provenance, scorecard, gate decision, file sha256s
+                           /report.html             the validation report (an attachment)
                     /latest -> v000001              symlink to the newest version
 
 A version is written into a hidden staging folder beside its final place and committed by one rename:
@@ -42,7 +43,8 @@ _VERSION_DIR = re.compile(r"^v(\d{6})$")
 _DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _STAGING_PREFIX = ".staging-"
 _LINK_PREFIX = f".{LATEST}-"
-RESERVED_FIELDS = frozenset({"version", "dataset", "rows", "files", "created_at"})
+_ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RESERVED_FIELDS = frozenset({"version", "dataset", "rows", "files", "attachments", "created_at"})
 """Manifest fields the store writes itself; a caller may not supply them."""
 
 
@@ -106,12 +108,25 @@ class Store:
         )
 
     def publish(
-        self, dataset: str, frame: pd.DataFrame, contract: Contract, manifest: dict[str, Any]
+        self,
+        dataset: str,
+        frame: pd.DataFrame,
+        contract: Contract,
+        manifest: dict[str, Any],
+        attachments: dict[str, Path] | None = None,
     ) -> Version:
-        """Write `frame` as the next version of `dataset`, with `manifest` fields added to manifest.json."""
+        """Write `frame` as the next version of `dataset`, with `manifest` fields added to manifest.json.
+
+        `attachments` (name → file, e.g. the report) are copied into the version and checksummed in
+        the manifest, committed by the same rename as the rows.
+        """
         clash = sorted(RESERVED_FIELDS & manifest.keys())
         if clash:
             raise ValueError(f"manifest fields {clash} are written by the store, not by its caller")
+        attachments = attachments or {}
+        for name in attachments:
+            if not _ATTACHMENT_NAME.fullmatch(name) or name == MANIFEST or name.startswith("part-"):
+                raise ValueError(f"invalid attachment name {name!r}")
         folder = self.dataset_dir(dataset)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -125,11 +140,13 @@ class Store:
         try:
             os.chmod(staging, 0o755)  # mkdtemp makes it private; a published version is for readers
             files = _write_parts(frame, contract, staging)
+            attached = [_attach(source, staging / name) for name, source in attachments.items()]
             record = {
                 "dataset": dataset,
                 **manifest,
                 "rows": len(frame),
                 "files": files,
+                "attachments": attached,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             version = self._commit(folder, staging, dataset, record)
@@ -208,6 +225,12 @@ def _write_parts(frame: pd.DataFrame, contract: Contract, folder: Path) -> list[
             {"name": path.name, "rows": len(part), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
         )
     return files
+
+
+def _attach(source: Path, target: Path) -> dict[str, Any]:
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o644)
+    return {"name": target.name, "bytes": target.stat().st_size, "sha256": file_sha256(target)}
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:

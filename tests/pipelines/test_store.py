@@ -26,8 +26,9 @@ from data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema
 from data_contracts.model import ColumnKind
 from pipelines.store import Store, check_dataset_name, read_version
 from synthwright.errors import ConfigError, SourceError
+from synthwright.files import file_sha256
 
-STORE_FIELDS = {"version", "dataset", "rows", "files", "created_at"}
+STORE_FIELDS = {"version", "dataset", "rows", "files", "attachments", "created_at"}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -589,3 +590,18 @@ def test_sigkill_mid_publish_leaves_no_version_and_next_publish_cleans_up(tmp_pa
     finally:
         stop_all([forker])
     assert len(store.versions("big")) == KILLS + 1
+
+
+def test_attachments_are_committed_with_the_rows_and_checksummed(tmp_path, mixed_frame, mixed):
+    report = tmp_path / "report.html"
+    report.write_text("<html>report</html>")
+    store = Store(tmp_path / "out")
+    version = store.publish("mixed", mixed_frame, mixed, {}, attachments={"report.html": report})
+    assert (version.path / "report.html").read_text() == "<html>report</html>"
+    assert version.manifest["attachments"] == [
+        {"name": "report.html", "bytes": 19, "sha256": file_sha256(report)}
+    ]
+    for bad in ("manifest.json", "part-00009.parquet", "../escape.html", ".hidden"):
+        with pytest.raises(ValueError, match="invalid attachment name"):
+            store.publish("mixed", mixed_frame, mixed, {}, attachments={bad: report})
+    assert [v.name for v in store.versions("mixed")] == ["v000001"]
