@@ -109,12 +109,13 @@ class Scorecard(BaseModel):
         return cls(metrics=[{k: v for k, v in m.items() if k != "passed"} for m in data["metrics"]])
 
     def lines(self) -> list[str]:
-        """One human line per metric: `✓ shape_error 7.2 % ≤ 20 % (real holdout: 1.0 %)`."""
+        """One human line per metric: `✓ shape_error 7.2 % ≤ 20 % (real holdout: 1.0 %)`; a metric
+        without a gate is marked `·` and says so."""
         out = []
         for m in self.metrics:
-            mark = "✓" if m.passed else "✗"
+            mark = "·" if m.threshold is None else "✓" if m.passed else "✗"
             bound = (
-                " (not gated)"
+                ""
                 if m.threshold is None
                 else f" {'≤' if m.direction == 'max' else '≥'} {_number(m.threshold)}{m.unit}"
             )
@@ -122,7 +123,8 @@ class Scorecard(BaseModel):
             interval = (
                 "" if m.interval is None else f" [95 % CI {_number(m.interval[0])}–{_number(m.interval[1])}]"
             )
-            out.append(f"{mark} {m.name} {_number(m.value)}{m.unit}{interval}{bound}{ref}")
+            ungated = " — not gated" if m.threshold is None else ""
+            out.append(f"{mark} {m.name} {_number(m.value)}{m.unit}{interval}{bound}{ref}{ungated}")
         return out
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from validators.contract import CheckResult, ContractReport
-from validators.fidelity import Fidelity
+from validators.fidelity import Detection, Fidelity
 from validators.gates import Gates, Scorecard, score
+from validators.privacy import Privacy
+from validators.utility import Utility
 
 CLEAN = ContractReport(source="synthetic", rows=10, results=[CheckResult("x", "a", True, "ok")])
 BROKEN = ContractReport(source="synthetic", rows=10, results=[CheckResult("x", "a", False, "bad", 3, [1])])
@@ -56,5 +59,63 @@ def test_scorecard_round_trips_through_json_and_prints_a_line_per_metric():
     assert [m["passed"] for m in data["metrics"]] == [False, True, False]
     assert Scorecard.from_dict(data) == card
     lines = card.lines()
-    assert lines[0] == "✗ shape_error 25.0 % ≤ 20 % (real holdout: 1.0 %)"
+    assert lines[0] == "✗ shape_error 25 % ≤ 20 % (real holdout: 1 %)"
     assert lines[2] == "✗ contract_violations 1 ≤ 0"
+
+
+DETECTED = Detection(auc=0.97, rows_per_side=500)
+PRIVATE = Privacy(
+    dcr_share=0.51,
+    dcr_share_interval=(0.49, 0.53),
+    exact_match_train=0.002,
+    exact_match_holdout=0.001,
+    nndr_median=0.8,
+    nndr_median_holdout=0.79,
+    mia_auc=0.52,
+    pii_verbatim={"email": 0},
+    rows={"synthetic": 100, "train": 50, "holdout": 50, "sampled": False},
+    dcr_train=np.zeros(0),
+    dcr_holdout=np.zeros(0),
+)
+USEFUL = Utility(target="y", task="classification", real={"roc_auc": 0.9}, synthetic={"roc_auc": 0.7})
+
+
+def test_every_part_adds_its_metrics_in_its_group():
+    card = score(Gates(), Fidelity(5.0, 10.0), CLEAN, detection=DETECTED, privacy=PRIVATE, utility=USEFUL)
+    groups = {m.name: m.group for m in card.metrics}
+    assert groups == {
+        "shape_error": "fidelity",
+        "trend_error": "fidelity",
+        "detection_auc": "fidelity",
+        "dcr_share": "privacy",
+        "exact_match_excess": "privacy",
+        "mia_auc": "privacy",
+        "nndr_median": "privacy",
+        "pii_verbatim": "privacy",
+        "utility_gap": "utility",
+        "contract_violations": "contract",
+    }
+    assert [m.name for m in card.failures] == ["detection_auc", "utility_gap"]
+    by_name = {m.name: m for m in card.metrics}
+    assert by_name["exact_match_excess"].value == pytest.approx(0.1)
+    assert by_name["utility_gap"].value == pytest.approx(0.2)
+    assert by_name["dcr_share"].interval == (0.49, 0.53)
+    assert "[95 % CI 0.490–0.530]" in card.lines()[3]
+
+
+def test_a_null_threshold_turns_a_gate_off_but_keeps_the_metric():
+    card = score(
+        Gates(detection_auc_max=None, utility_gap_max=None),
+        Fidelity(5.0, 10.0),
+        CLEAN,
+        detection=DETECTED,
+        utility=USEFUL,
+    )
+    assert card.passed
+    assert {"detection_auc", "utility_gap"} <= {m.name for m in card.metrics}
+
+
+def test_a_metric_that_could_not_be_computed_fails_its_gate():
+    card = score(Gates(), Fidelity(5.0, 10.0), CLEAN, detection=Detection(auc=float("nan"), rows_per_side=1))
+    assert [m.name for m in card.failures] == ["detection_auc"]
+    assert "detection_auc n/a" in card.lines()[2]
