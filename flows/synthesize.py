@@ -43,24 +43,35 @@ def synthesize(spec: PipelineSpec) -> dict[str, Any]:
         model_dir = _timed(timings, "fit", tasks.fit, spec, split, ingested.contract_path, work)
         rows = spec.sample.rows or split.train_rows
         synthetic = _timed(timings, "sample", tasks.sample, model_dir, rows, spec.seed, work)
-        scorecard = _timed(
-            timings, "evaluate", tasks.evaluate, spec, split, synthetic, ingested.contract_path
+        evaluated = _timed(
+            timings,
+            "evaluate",
+            tasks.evaluate,
+            spec,
+            split,
+            synthetic,
+            ingested.contract_path,
+            work,
+            {"source": ingested.source, "flow run": str(runtime.flow_run.id)},
         )
+        scorecard = evaluated.scorecard
         if not scorecard.passed:
-            folder = tasks.reject(spec, "gates", {"scorecard": scorecard.to_dict()})
+            folder = tasks.reject(spec, "gates", {"scorecard": scorecard.to_dict()}, evaluated)
             failed = ", ".join(m.name for m in scorecard.failures)
             raise GateFailedError(
                 f"{spec.dataset}: the synthetic data failed the gate(s) {failed}; nothing was published",
                 scorecard,
                 report_dir=folder,
-                hint="look at the scorecard; tune the generator or, if justified, the gates in the spec",
+                hint=f"read the report ({folder / 'report.html'}); tune the generator or, "
+                "if justified, the gates in the spec",
             )
         published = _timed(
-            timings, "publish", tasks.publish, spec, ingested, split, model_dir, synthetic, scorecard
+            timings, "publish", tasks.publish, spec, ingested, split, model_dir, synthetic, evaluated
         )
         return {
             "status": "published",
             **published,
+            "report": str(Path(published["version_dir"]) / "report.html"),
             "scorecard": scorecard.to_dict(),
             "timings": timings,
             "flow_run_id": str(runtime.flow_run.id),

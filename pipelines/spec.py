@@ -7,7 +7,7 @@ relative paths given with `--set` are read from the current folder (where the us
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -76,7 +76,11 @@ class PipelineSpec(BaseModel):
     source: SourceSpec
     contract: Path | None = Field(default=None, description="contract file; omitted: inferred from the data")
     target: str | None = Field(
-        default=None, description="the column a model would predict (stratifies the split)"
+        default=None,
+        description="the column a model would predict: stratifies the split; the utility test's target",
+    )
+    task: Literal["classification", "regression"] | None = Field(
+        default=None, description="utility task; default: from the target's kind"
     )
     seed: int = Field(default=0, ge=0)
     split: SplitSpec = SplitSpec()

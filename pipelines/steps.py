@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import time
 import uuid
 from dataclasses import asdict
@@ -32,10 +33,12 @@ from pipelines.store import Store
 from synthwright import code_version
 from synthwright.errors import ConfigError, ContractViolationError, UserInputError
 from validators.contract import ContractReport, ParseFailure, check_contract
-from validators.fidelity import fidelity
-from validators.gates import Scorecard, score
+from validators.evaluate import evaluate
+from validators.gates import Scorecard
+from validators.report import write_report
 
 log = logging.getLogger("synthwright.pipeline")
+REPORT_FILE = "report.html"
 
 
 class Ingested(BaseModel):
@@ -48,6 +51,16 @@ class Ingested(BaseModel):
     rows: int
     contract_inferred: bool
     parse_failures: list[dict[str, Any]] = []
+
+
+class Evaluated(BaseModel):
+    """The gate's verdict and where the full evaluation and its report were written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scorecard: Scorecard
+    evaluation_path: Path
+    report_path: Path
 
 
 class Split(BaseModel):
@@ -194,22 +207,49 @@ def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:
     return path
 
 
-def evaluate_step(spec: PipelineSpec, split: Split, synthetic_path: Path, contract_path: Path) -> Scorecard:
-    """Score the synthetic rows against the training split and apply the spec's gates."""
+def evaluate_step(
+    spec: PipelineSpec,
+    split: Split,
+    synthetic_path: Path,
+    contract_path: Path,
+    work: Path,
+    details: dict[str, str] | None = None,
+) -> Evaluated:
+    """Score the synthetic rows (contract, fidelity, privacy, utility), apply the gates, write the report."""
     started = time.perf_counter()
     contract = load_contract(contract_path)
     train = read_frame(split.train_path, contract)
     holdout = read_frame(split.holdout_path, contract)
     synthetic = read_frame(synthetic_path, contract)
-    output_check = check_contract(synthetic, contract, source="synthetic output")
-    card = score(
-        spec.gates,
-        fidelity(train, synthetic, contract),
-        output_check,
-        reference=fidelity(train, holdout, contract),
+    evaluation = evaluate(
+        train,
+        holdout,
+        synthetic,
+        contract,
+        gates=spec.gates,
+        target=spec.target,
+        task=spec.task,
+        seed=spec.seed,
     )
-    log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(card.lines()))
-    return card
+    evaluation_path = work / "evaluation.json"
+    evaluation_path.write_text(json.dumps(evaluation.to_dict(), indent=2, default=str) + "\n")
+    report_path = write_report(
+        work / "report.html",
+        evaluation,
+        train,
+        synthetic,
+        contract,
+        title=f"{spec.dataset}: synthetic data report",
+        details={
+            "dataset": spec.dataset,
+            "generator": spec.generator.name,
+            "seed": str(spec.seed),
+            "code version": code_version(),
+            **(details or {}),
+        },
+    )
+    log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))
+    return Evaluated(scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=report_path)
 
 
 def publish_step(
@@ -218,9 +258,10 @@ def publish_step(
     split: Split,
     model_dir: Path,
     synthetic_path: Path,
-    scorecard: Scorecard,
+    evaluated: Evaluated,
 ) -> dict[str, Any]:
     """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them."""
+    scorecard = evaluated.scorecard
     contract = load_contract(ingested.contract_path)
     synthetic = read_frame(synthetic_path, contract)
     model_record = json.loads((model_dir / MANIFEST_FILE).read_text())
@@ -247,9 +288,12 @@ def publish_step(
         },
         "scorecard": scorecard.to_dict(),
         "gate": {"passed": scorecard.passed},
+        "evaluation": _details_of(evaluated),
         "spec": spec.model_dump(mode="json"),
     }
-    version = Store(spec.output.root).publish(spec.dataset, synthetic, contract, manifest)
+    version = Store(spec.output.root).publish(
+        spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
+    )
     log.info(
         "published %s %s (%s rows) at %s", spec.dataset, version.name, f"{len(synthetic):,}", version.path
     )
@@ -261,14 +305,30 @@ def publish_step(
     }
 
 
-def reject_step(spec: PipelineSpec, stage: str, details: dict[str, Any]) -> Path:
-    """Record why a run published nothing, where the user will look: <root>/<dataset>/rejected/<run>/."""
+def _details_of(evaluated: Evaluated) -> dict[str, Any]:
+    """The evaluation's figures for the manifest (the scorecard is stored on its own)."""
+    details = json.loads(evaluated.evaluation_path.read_text())
+    details.pop("scorecard", None)
+    return details
+
+
+def reject_step(
+    spec: PipelineSpec, stage: str, details: dict[str, Any], evaluated: Evaluated | None = None
+) -> Path:
+    """Record why a run published nothing, where the user will look: <root>/<dataset>/rejected/<run>/.
+
+    A run rejected by its gates leaves its report.html and evaluation.json there too.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = (
         Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}"
     )
     folder.mkdir(parents=True, exist_ok=True)
     record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
+    if evaluated is not None:
+        shutil.copyfile(evaluated.report_path, folder / REPORT_FILE)
+        shutil.copyfile(evaluated.evaluation_path, folder / "evaluation.json")
+        record["report"] = str(folder / REPORT_FILE)
     (folder / "rejection.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     log.warning("rejected at %s; details in %s", stage, folder)
     return folder

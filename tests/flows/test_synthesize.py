@@ -47,10 +47,17 @@ def test_a_run_publishes_a_complete_version(published):
         "code_version",
         "scorecard",
         "gate",
+        "evaluation",
         "files",
+        "attachments",
         "spec",
     ):
         assert key in manifest, key
+    assert {"fidelity", "detection", "privacy", "utility", "contract"} <= manifest["evaluation"].keys()
+    assert [a["name"] for a in manifest["attachments"]] == ["report.html"]
+    assert file_sha256(folder / "report.html") == manifest["attachments"][0]["sha256"]
+    assert result["report"] == str(folder / "report.html")
+    assert "student_placements" in (folder / "report.html").read_text()
     assert manifest["gate"]["passed"] is True and manifest["scorecard"] == result["scorecard"]
     assert manifest["generator"]["name"] == "copula" and manifest["seed"] == 0
     assert len(manifest["source"]["sha256"]) == 64
@@ -90,6 +97,9 @@ def test_a_failed_gate_publishes_nothing_and_records_why(prefect_api_url, tmp_pa
     assert record["stage"] == "gates"
     failed = [m["name"] for m in record["scorecard"]["metrics"] if not m["passed"]]
     assert failed == ["trend_error"]
+    report = Path(info.value.report_dir) / "report.html"
+    assert record["report"] == str(report) and "trend_error" in report.read_text()
+    assert json.loads((report.parent / "evaluation.json").read_text())["passed"] is False
 
 
 def test_input_that_breaks_its_contract_is_stopped_before_fitting(prefect_api_url, tmp_path):
