@@ -8,16 +8,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.synthwright-installed
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: demo test test-all lint setup clean
+.PHONY: demo test test-all lint setup browser clean
 
 demo: setup
-	$(BIN)/synthwright run pipelines/examples/demo.yaml
+	$(BIN)/synthwright run pipelines/examples/adult.yaml
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
-test-all: setup  ## slow tests too
+test-all: setup browser  ## slow tests too
 	$(BIN)/python -m pytest -m "not gpu"
+
+# The report test opens an HTML report in headless Chromium (Debian's package; nothing is downloaded
+# by playwright). Without root or apt the test is skipped, unless SYNTHWRIGHT_REQUIRE_BROWSER=1 (CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium for the report test"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "could not install chromium (apt-get install chromium): the browser test will be skipped"; }
 
 lint: setup
 	$(BIN)/ruff check .
