@@ -53,8 +53,10 @@ def evaluate_args(files: dict[str, Path], synthetic: str, report: Path, *extra: 
 
 def test_real_rows_never_seen_pass_and_exit_0_with_a_report(files, tmp_path, capsys):
     report = tmp_path / "report.html"
-    code, out, _ = run_cli(capsys, *evaluate_args(files, "unseen", report, "--target", "colour"))
+    code, out, err = run_cli(capsys, *evaluate_args(files, "unseen", report, "--target", "colour"))
     assert code == 0, out
+    for part in ("contract", "fidelity", "detection", "privacy", "utility"):
+        assert f"{part} measured in" in err  # progress on stderr, stdout stays the result
     assert out.startswith("passed:") and "✓ dcr_share" in out and "✓ utility_gap" in out
     assert f"report: {report}" in out
     assert "PASSED" in report.read_text()
