@@ -19,6 +19,7 @@ from support import make_mixed_frame, mixed_contract
 
 from data_contracts.model import Column, ColumnKind, Contract
 from validators import report as report_module
+from validators import report_plots
 from validators.contract import CheckResult, ContractReport
 from validators.evaluate import Evaluation
 from validators.features import scored_columns
@@ -249,10 +250,10 @@ def test_many_columns_plot_the_most_detectable_and_say_so(monkeypatch):
 
 
 def test_category_shares_keep_the_top_categories_then_others_then_missing(monkeypatch):
-    monkeypatch.setattr(report_module, "TOP_CATEGORIES", 3)
+    monkeypatch.setattr(report_plots, "TOP_CATEGORIES", 3)
     real = pd.Series(["a"] * 5 + ["b"] * 4 + ["c"] * 3 + ["d", "e"] + [None] * 2, dtype=object)
     synthetic = pd.Series(["b"] * 6 + ["z"] * 4, dtype=object)
-    labels, (real_shares, synthetic_shares) = report_module._category_shares(real, synthetic)
+    labels, (real_shares, synthetic_shares) = report_plots._category_shares(real, synthetic)
     assert labels == ["a", "b", "c", "3 others", "missing"]
     assert real_shares == pytest.approx([5 / 16, 4 / 16, 3 / 16, 2 / 16, 2 / 16])
     assert synthetic_shares == pytest.approx([0, 0.6, 0, 0.4, 0])
