@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def evaluate_args(files: dict[str, Path], synthetic: str, report: Path, *extra: 
     ]  # fmt: skip
 
 
-def test_real_rows_never_seen_pass_and_exit_0_with_a_report(files, tmp_path, capsys):
+def test_real_rows_never_seen_pass_and_exit_0_with_a_report(files, tmp_path, capsys, monkeypatch):
+    # as in a new process: no handler yet (flow tests leave Prefect's console handler on this logger)
+    monkeypatch.setattr(logging.getLogger("synthwright"), "handlers", [])
     report = tmp_path / "report.html"
     code, out, err = run_cli(capsys, *evaluate_args(files, "unseen", report, "--target", "colour"))
     assert code == 0, out
