@@ -24,7 +24,8 @@ from prefect.settings import (
 
 from flows import tasks
 from pipelines.spec import PipelineSpec
-from synthwright.errors import ConfigError, ContractViolationError, GateFailedError, SynthwrightError
+from synthwright.errors import ContractViolationError, GateFailedError, SynthwrightError
+from synthwright.files import make_folder
 
 
 @flow(name="synthesize", flow_run_name="{spec.dataset}-seed{spec.seed}")
@@ -110,11 +111,8 @@ def run_pipeline(spec: PipelineSpec) -> dict[str, Any]:
 
 def _prepare_prefect_home() -> None:
     """The embedded server keeps its SQLite database in PREFECT_HOME; Prefect creates only the last level."""
-    home = Path(PREFECT_HOME.value()).expanduser()
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create the Prefect home folder {home}: {exc.strerror}",
-            hint="set PREFECT_HOME to a folder you can write to",
-        ) from exc
+    make_folder(
+        Path(PREFECT_HOME.value()).expanduser(),
+        "the Prefect home folder",
+        hint="set PREFECT_HOME to a folder you can write to",
+    )

@@ -29,9 +29,10 @@ from generators.registry import create_generator
 from pipelines.frames import read_frame, write_frame
 from pipelines.ingest import builtin_path, ingest
 from pipelines.spec import PipelineSpec
-from pipelines.store import Store
+from pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright import code_version
 from synthwright.errors import ConfigError, ContractViolationError, UserInputError
+from synthwright.files import make_folder
 from validators.contract import ContractReport, ParseFailure, check_contract
 from validators.evaluate import evaluate
 from validators.gates import Scorecard
@@ -320,10 +321,11 @@ def reject_step(
     A run rejected by its gates leaves its report.html and evaluation.json there too.
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = (
-        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}"
+    folder = make_folder(
+        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}",
+        "the rejection record folder",
+        hint=OUTPUT_ROOT_HINT,
     )
-    folder.mkdir(parents=True, exist_ok=True)
     record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
     if evaluated is not None:
         shutil.copyfile(evaluated.report_path, folder / REPORT_FILE)

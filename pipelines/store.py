@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from data_contracts.arrow import to_arrow
 from data_contracts.model import Contract
 from synthwright.errors import ConfigError, SourceError
-from synthwright.files import file_sha256, fsync_path, fsync_tree
+from synthwright.files import file_sha256, fsync_path, fsync_tree, make_folder
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -44,6 +44,7 @@ _DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _STAGING_PREFIX = ".staging-"
 _LINK_PREFIX = f".{LATEST}-"
 _ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+OUTPUT_ROOT_HINT = "choose an output root you can write to (output.root)"
 RESERVED_FIELDS = frozenset({"version", "dataset", "rows", "files", "attachments", "created_at"})
 """Manifest fields the store writes itself; a caller may not supply them."""
 
@@ -127,14 +128,7 @@ class Store:
         for name in attachments:
             if not _ATTACHMENT_NAME.fullmatch(name) or name == MANIFEST or name.startswith("part-"):
                 raise ValueError(f"invalid attachment name {name!r}")
-        folder = self.dataset_dir(dataset)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create output folder {folder}: {exc.strerror}",
-                hint="choose an output root you can write to (output.root)",
-            ) from exc
+        folder = make_folder(self.dataset_dir(dataset), "output folder", hint=OUTPUT_ROOT_HINT)
         self._remove_abandoned(folder)
         staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=folder))
         try:

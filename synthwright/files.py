@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
+
+from synthwright.errors import ConfigError
 
 
 def file_sha256(path: Path) -> str:
@@ -31,3 +34,32 @@ def fsync_tree(folder: Path) -> None:
         for name in files:
             fsync_path(Path(root) / name)
         fsync_path(Path(root))
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that a reader (or a crash) never sees half a file: a temporary file
+    beside the target, fsynced, then os.replace. The file gets the umask's permissions like any other
+    (mkstemp's 0600 would hide a published file from its readers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_path(path.parent)
+    return path
+
+
+def make_folder(folder: Path, what: str, hint: str) -> Path:
+    """Create `folder` (and its parents), or say which folder could not be made and how to fix it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {what} {folder}: {exc.strerror}", hint=hint) from exc
+    return folder

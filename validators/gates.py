@@ -77,6 +77,13 @@ class Metric(BaseModel):
         return float("nan") if value is None else value  # JSON writes NaN as null
 
     @property
+    def bound(self) -> str:
+        """The gate as text, `≤ 20 %`; empty when the metric is not gated."""
+        if self.threshold is None:
+            return ""
+        return f"{'≤' if self.direction == 'max' else '≥'} {format_number(self.threshold)}{self.unit}"
+
+    @property
     def passed(self) -> bool:
         if self.threshold is None:
             return True
@@ -114,23 +121,18 @@ class Scorecard(BaseModel):
         out = []
         for m in self.metrics:
             mark = "·" if m.threshold is None else "✓" if m.passed else "✗"
-            bound = (
-                ""
-                if m.threshold is None
-                else f" {'≤' if m.direction == 'max' else '≥'} {_number(m.threshold)}{m.unit}"
-            )
-            ref = "" if m.reference is None else f" (real holdout: {_number(m.reference)}{m.unit})"
-            interval = (
-                "" if m.interval is None else f" [95 % CI {_number(m.interval[0])}–{_number(m.interval[1])}]"
-            )
+            bound = f" {m.bound}" if m.bound else ""
+            ref = "" if m.reference is None else f" (real holdout: {format_number(m.reference)}{m.unit})"
+            low, high = m.interval or (None, None)
+            interval = "" if m.interval is None else f" [95 % CI {format_number(low)}–{format_number(high)}]"
             ungated = " — not gated" if m.threshold is None else ""
-            out.append(f"{mark} {m.name} {_number(m.value)}{m.unit}{interval}{bound}{ref}{ungated}")
+            out.append(f"{mark} {m.name} {format_number(m.value)}{m.unit}{interval}{bound}{ref}{ungated}")
         return out
 
 
-def _number(value: float) -> str:
+def format_number(value: float | None) -> str:
     """Counts as integers, percentages with one decimal, AUCs and shares with three."""
-    if math.isnan(value):
+    if value is None or math.isnan(value):
         return "n/a"
     if float(value).is_integer():
         return f"{value:.0f}"

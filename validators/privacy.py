@@ -112,6 +112,7 @@ def privacy(
     membership = np.r_[np.ones(len(members)), np.zeros(len(non_members))]
 
     synthetic_keys = row_keys(synthetic_rows, columns)
+    pii = [c.name for c in contract.columns if c.pii is not None]
     return Privacy(
         dcr_share=_share(counts),
         dcr_share_interval=_bootstrap_interval(counts, rng),
@@ -120,7 +121,7 @@ def privacy(
         nndr_median=_rounded(np.median(_nndr(to_train))),
         nndr_median_holdout=_rounded(np.median(_nndr(holdout_to_train))),
         mia_auc=_rounded(roc_auc_score(membership, -attack)),
-        pii_verbatim=pii_verbatim(pd.concat([train, holdout]), synthetic, contract),
+        pii_verbatim=pii_verbatim(pd.concat([train[pii], holdout[pii]]), synthetic, contract),
         rows={
             "synthetic": len(synthetic_rows),
             "train": size,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -19,16 +18,15 @@ import numpy as np
 import pandas as pd
 
 from data_contracts.model import Column, Contract
-from synthwright.files import fsync_path
+from synthwright.files import write_atomically
 from validators.evaluate import Evaluation
 from validators.features import scored_columns
-from validators.gates import Metric, Scorecard
+from validators.gates import Metric, Scorecard, format_number
 from validators.report_plots import (
     TOP_CATEGORIES,
     dcr_figure,
     distribution_figure,
     embed,
-    format_number,
     format_percent,
     pair_trend_heatmap,
     utility_figure,
@@ -84,29 +82,7 @@ def write_report(
 ) -> Path:
     """Render and write atomically: a reader (or a crash) never sees half a report."""
     document = render_report(evaluation, train, synthetic, contract, title=title, details=details)
-    return _write_atomically(Path(path), document.encode("utf-8"))
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """A temporary file beside the target, then os.replace.
-
-    The file gets the umask's permissions like any other (mkstemp's 0600 would hide a published
-    report from its readers).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_path(path.parent)
-    return path
+    return write_atomically(Path(path), document.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- page, header, verdict, scorecard
@@ -196,9 +172,7 @@ def _with_unit(value: float | None, metric: Metric) -> str:
 
 
 def _bound(metric: Metric) -> str:
-    if metric.threshold is None:
-        return "not gated"
-    return f"{'≤' if metric.direction == 'max' else '≥'} {format_number(metric.threshold)}{metric.unit}"
+    return metric.bound or "not gated"
 
 
 def _scorecard_section(scorecard: Scorecard) -> str:

@@ -31,6 +31,7 @@ from matplotlib.ticker import MaxNLocator
 
 from data_contracts.model import Column, ColumnKind
 from validators.evaluate import Evaluation
+from validators.gates import format_number
 
 GRID_COLUMNS = 4
 TOP_CATEGORIES = 20
@@ -47,15 +48,6 @@ NUMERIC_KINDS = (ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.DATETIME)
 
 
 # ---------------------------------------------------------------- numbers, shared with the page
-
-
-def format_number(value: float | None) -> str:
-    """Counts as integers, percentages with one decimal, AUCs and shares with three (as gates' lines)."""
-    if value is None or math.isnan(value):
-        return "n/a"
-    if float(value).is_integer():
-        return f"{value:.0f}"
-    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}" if abs(value) >= 1 else f"{value:.3f}"
 
 
 def format_percent(value: float | None) -> str:

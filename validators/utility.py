@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from validators.features import is_categorical, model_threads, scored_columns, t
 
 Task = Literal["classification", "regression"]
 MAX_TRAIN_ROWS = 100_000
+FIXED_MODEL = {"max_iter": 200, "learning_rate": 0.1}
 MODEL_DESCRIPTION = (
     "HistGradientBoosting{Classifier,Regressor}(max_iter=200, learning_rate=0.1, seed) on every scored "
     "column but the target; scored on the real holdout"
@@ -150,17 +151,19 @@ def _classification_scores(
     if len(seen) < 2:  # one class only: the model can only ever predict it
         predicted = np.full(len(y_test), seen[0] if len(seen) else -1)
         return {"roc_auc": 0.5, "macro_f1": _f1(y_test, predicted)}
-    model = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, categorical_features=categorical, random_state=seed
-    )
-    with warnings.catch_warnings(), model_threads(len(x)):
-        warnings.simplefilter("ignore", UserWarning)
-        model.fit(x, y)
-        predicted_probabilities = model.predict_proba(x_test)
+    model = HistGradientBoostingClassifier(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
+    predicted_probabilities = _fit_predict(model, x, y, x_test, "predict_proba")
     probabilities = np.zeros((len(x_test), len(classes)))
     probabilities[:, model.classes_] = predicted_probabilities
     predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
     return {"roc_auc": _roc_auc(y_test, probabilities), "macro_f1": _f1(y_test, predicted)}
+
+
+def _fit_predict(model: Any, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, method: str) -> np.ndarray:
+    with warnings.catch_warnings(), model_threads(len(x)):
+        warnings.simplefilter("ignore", UserWarning)  # e.g. a category column with >255 levels
+        model.fit(x, y)
+        return getattr(model, method)(x_test)
 
 
 def _roc_auc(y_test: np.ndarray, probabilities: np.ndarray) -> float:
@@ -181,11 +184,6 @@ def _f1(y_test: np.ndarray, predicted: np.ndarray) -> float:
 def _regression_scores(
     x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, categorical: list[bool], seed: int
 ) -> dict[str, float]:
-    model = HistGradientBoostingRegressor(
-        max_iter=200, learning_rate=0.1, categorical_features=categorical, random_state=seed
-    )
-    with warnings.catch_warnings(), model_threads(len(x)):
-        warnings.simplefilter("ignore", UserWarning)
-        model.fit(x, y)
-        predicted = model.predict(x_test)
+    model = HistGradientBoostingRegressor(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
+    predicted = _fit_predict(model, x, y, x_test, "predict")
     return {"r2": round(float(r2_score(y_test, predicted)), 4)}
