@@ -31,6 +31,7 @@ from data_contracts.dtypes import parse_frame
 from data_contracts.io import contract_from_dict, contract_to_dict
 from data_contracts.model import Contract
 from generators.columns import ColumnPlan
+from generators.conditions import check_conditions_hold, condition_table
 from synthwright import __version__
 from synthwright.config_io import validation_message
 from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
@@ -63,6 +64,8 @@ class Generator(ABC):
     """The library model this generator delegates to, if it is only a wrapper (said in listings)."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distributions whose versions are recorded on save (a model may not load under others)."""
+    supports_conditions: ClassVar[bool] = False
+    """Whether `sample(conditions=...)` works (the subclass implements `_sample_conditioned`)."""
 
     def __init__(
         self, config: BaseModel | Mapping[str, Any] | None = None, *, seed: int = 0, device: str = "auto"
@@ -108,18 +111,30 @@ class Generator(ABC):
     def sample(self, n: int, *, conditions: Any = None, seed: int | None = None) -> pd.DataFrame:
         """`n` rows that conform to the contract; the same seed gives the same rows."""
         self._check_fitted()
-        if conditions is not None:
-            raise ConfigError(f"the {self.name} generator does not support conditional sampling yet")
+        if conditions is not None and not self.supports_conditions:
+            raise ConfigError(
+                f"the {self.name} generator does not support conditional sampling",
+                hint="use a generator that does (`synthwright generators` lists them)",
+            )
         if not isinstance(n, int | np.integer) or n < 0:
             raise UserInputError(f"the number of rows to sample must be a whole number ≥ 0, got {n!r}")
+        table = None
+        if conditions is not None:
+            derived = {gap.right for gap in self.plan_.gaps}
+            table = condition_table(conditions, int(n), self.contract_, derived)
         if n == 0:
             return empty_frame(self.contract_)
         seed = self.seed if seed is None else seed
         with seeded(seed):
-            rows = self._sample(int(n), seed)
+            if table is None:
+                rows = self._sample(int(n), seed)
+            else:
+                rows = self._sample_conditioned(int(n), seed, table)
         if len(rows) != n:
             raise GeneratorError(f"the {self.name} generator returned {len(rows)} rows, {n} were asked for")
         frame, problems = conform(self.plan_.decode(rows, seed), self.contract_)
+        if table is not None and not problems:
+            problems = check_conditions_hold(frame, table)
         if problems:
             raise GeneratorError(
                 f"the {self.name} generator produced output that breaks its contract: " + "; ".join(problems),
@@ -206,6 +221,10 @@ class Generator(ABC):
     @abstractmethod
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
         """Return exactly `n` rows of model columns."""
+
+    def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
+        """Return `n` rows of model columns keeping the per-row `conditions` (null cells are free)."""
+        raise NotImplementedError
 
     @abstractmethod
     def _save(self, folder: Path) -> list[str]:

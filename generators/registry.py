@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 GENERATORS: dict[str, str] = {
     "copula": "generators.copula:CopulaGenerator",
+    "ctgan": "generators.ctgan:CTGANGenerator",
+    "tvae": "generators.tvae:TVAEGenerator",
     "bootstrap": "generators.bootstrap:BootstrapGenerator",
 }
 

@@ -1,0 +1,244 @@
+"""What every torch generator needs: a device, vectorised activations, condition vectors, a clock.
+
+Kept out of the models so CTGAN and TVAE stay short and train the same way: the same device rule, the
+same seeded sampling of condition vectors and training rows, the same epoch loop with a time budget
+and progress updates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+from generators.base import Progress, ProgressUpdate
+from generators.neural.encoding import Span, TableEncoding
+from synthwright.errors import ConfigError
+
+WEIGHTS_FILE = "weights.pt"
+ENCODING_FILE = "encoding.json"
+TRAINING_FILE = "training.json"
+SAMPLE_BATCH = 8192
+
+
+def resolve_device(device: str) -> torch.device:
+    """`auto` → CUDA when torch sees a GPU, else CPU; an explicit `cuda` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu or cuda") from exc
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {device!r} was asked for, but torch {torch.__version__} sees no CUDA GPU",
+            hint="use --device auto or cpu, or install a CUDA build of torch on a GPU machine",
+        )
+    if chosen.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {device!r} is not supported", hint="use auto, cpu or cuda")
+    return chosen
+
+
+class Activation:
+    """Applies tanh to offsets and a softmax to every one-hot slice, all slices in one padded tensor.
+
+    CTGAN applies them slice by slice (two dozen small ops per call on Adult); one gather, one masked
+    softmax and one scatter do the same work in a few ops, which is most of a small step's cost.
+    """
+
+    def __init__(self, spans: list[Span], width: int, device: torch.device):
+        self.width = width
+        tanh = [s.start for s in spans if s.activation == "tanh"]
+        soft = [s for s in spans if s.activation == "softmax"]
+        self.tanh_index = torch.tensor(tanh, dtype=torch.long, device=device)
+        longest = max((s.dim for s in soft), default=1)
+        index = np.zeros((len(soft), longest), dtype=np.int64)
+        valid = np.zeros((len(soft), longest), dtype=bool)
+        for row, span in enumerate(soft):
+            index[row, : span.dim] = np.arange(span.start, span.stop)
+            valid[row, : span.dim] = True
+        self.shape = (len(soft), longest)
+        self.flat_index = torch.from_numpy(index.reshape(-1)).to(device)
+        self.padding = torch.from_numpy(np.where(valid, 0.0, -np.inf).astype(np.float32)).to(device)
+        self.valid_positions = torch.from_numpy(np.flatnonzero(valid.reshape(-1))).to(device)
+        self.soft_targets = torch.from_numpy(index[valid]).to(device)
+        self._slice_by_start = {span.start: row for row, span in enumerate(soft)}
+
+    def slice_of(self, span: Span) -> int:
+        """The row of `span` among the padded softmax slices."""
+        return self._slice_by_start[span.start]
+
+    def padded(self, raw: torch.Tensor) -> torch.Tensor:
+        """Logits of every softmax slice as (rows, slices, longest), padding at -inf."""
+        return raw.index_select(1, self.flat_index).view(raw.shape[0], *self.shape) + self.padding
+
+    def __call__(self, raw: torch.Tensor, *, gumbel_tau: float | None = None) -> torch.Tensor:
+        """Activated rows: tanh offsets, and softmax (Gumbel-softmax at `gumbel_tau`) one-hots."""
+        logits = raw
+        if gumbel_tau is not None:
+            # Gumbel noise as -log(-log(U)): torch's exponential_() is several times slower on CPU
+            gumbels = -torch.log(-torch.log(torch.rand_like(raw)))
+            logits = (raw + gumbels) / gumbel_tau
+        probs = torch.softmax(self.padded(logits), dim=-1)
+        out = raw.new_zeros(raw.shape)
+        out = out.index_copy(1, self.tanh_index, torch.tanh(raw.index_select(1, self.tanh_index)))
+        chosen = probs.reshape(raw.shape[0], -1).index_select(1, self.valid_positions)
+        return out.index_copy(1, self.soft_targets, chosen)
+
+
+@dataclass
+class ConditionSampler:
+    """Condition vectors over the discrete columns (CTGAN's "training by sampling"), vectorised.
+
+    A condition is one discrete column set to one of its values; the vector is the one-hot of all
+    discrete columns with only that column's slice filled.
+    """
+
+    offsets: np.ndarray  # start of each discrete column's slice in the condition vector
+    widths: np.ndarray
+    counts: list[np.ndarray]  # training count of each value, per discrete column
+    codes: np.ndarray | None = None  # training rows × discrete columns (fit time only)
+    _rows_by_value: list[list[np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, encoding: TableEncoding, codes: np.ndarray | None = None) -> ConditionSampler:
+        discrete = encoding.discrete()
+        widths = np.array([column.width for column, _ in discrete], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64) if len(widths) else widths
+        counts = [np.asarray(column.counts, dtype=np.float64) for column, _ in discrete]
+        sampler = cls(offsets=offsets, widths=widths, counts=counts, codes=codes)
+        if codes is not None:
+            sampler._rows_by_value = [
+                [np.flatnonzero(codes[:, j] == v) for v in range(int(widths[j]))] for j in range(len(widths))
+            ]
+        return sampler
+
+    @property
+    def dim(self) -> int:
+        return int(self.widths.sum())
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.widths)
+
+    def vectors(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        cond = np.zeros((len(columns), self.dim), dtype=np.float32)
+        cond[np.arange(len(columns)), self.offsets[columns] + values] = 1.0
+        return cond
+
+    def draw_values(self, columns: np.ndarray, rng: np.random.Generator, *, log: bool) -> np.ndarray:
+        """A value per row of its column, by training frequency (or log-frequency when `log`)."""
+        values = np.zeros(len(columns), dtype=np.int64)
+        u = rng.random(len(columns))
+        for j in np.unique(columns):
+            weights = np.log1p(self.counts[j]) if log else self.counts[j]
+            cumulative = np.cumsum(weights / weights.sum())
+            rows = columns == j
+            values[rows] = np.minimum(np.searchsorted(cumulative, u[rows], side="right"), len(weights) - 1)
+        return values
+
+    def training_rows(self, columns: np.ndarray, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A random training row holding each (column, value)."""
+        picks = np.empty(len(columns), dtype=np.int64)
+        u = rng.random(len(columns))
+        for j, v in {(int(j), int(v)) for j, v in zip(columns, values, strict=True)}:
+            rows = (columns == j) & (values == v)
+            pool = self._rows_by_value[j][v]
+            picks[rows] = pool[(u[rows] * len(pool)).astype(np.int64)]
+        return picks
+
+    def own_values(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The value each training row holds in the given discrete column."""
+        assert self.codes is not None
+        return self.codes[rows, columns]
+
+
+class TrainingClock:
+    """Epochs with a wall-clock budget, reporting each epoch's losses as a progress update."""
+
+    def __init__(self, epochs: int, max_minutes: float | None, progress: Progress, what: str):
+        self.epochs, self.max_minutes, self.progress, self.what = epochs, max_minutes, progress, what
+        self.completed = 0
+        self.stopped_early = False
+        self.losses: list[dict[str, float]] = []
+        self.started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[int]:
+        self.progress(ProgressUpdate(0, self.epochs, f"training {self.what}"))
+        for epoch in range(self.epochs):
+            if self.max_minutes is not None and self.seconds > self.max_minutes * 60:
+                self.stopped_early = True
+                self.progress(
+                    ProgressUpdate(
+                        epoch,
+                        self.epochs,
+                        f"time budget of {self.max_minutes:g} min reached after {epoch} epoch(s); stopping",
+                    )
+                )
+                return
+            yield epoch
+
+    def record(self, epoch: int, losses: dict[str, float]) -> None:
+        self.completed = epoch + 1
+        self.losses.append(losses)
+        self.progress(ProgressUpdate(epoch + 1, self.epochs, f"training {self.what}", losses))
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def summary(self, device: torch.device) -> dict[str, Any]:
+        return {
+            "epochs_requested": self.epochs,
+            "epochs_completed": self.completed,
+            "stopped_early": self.stopped_early,
+            "seconds": round(self.seconds, 3),
+            "device": str(device),
+            "losses": self.losses,
+        }
+
+
+def adam(module: torch.nn.Module, lr: float, decay: float, betas: tuple[float, float]) -> torch.optim.Adam:
+    """Adam with torch's fused kernel (one op per step instead of a dozen per parameter)."""
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay, fused=True)
+
+
+def save_weights(path: Path, modules: dict[str, torch.nn.Module]) -> None:
+    """State dicts only (tensors, loadable with weights_only=True): no pickled code."""
+    torch.save({name: module.state_dict() for name, module in modules.items()}, path)
+
+
+def load_weights(path: Path, device: torch.device) -> dict[str, dict[str, torch.Tensor]]:
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def critic_losses(
+    critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, pac: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """WGAN-GP's critic loss and gradient penalty (lambda 10, on pac-grouped interpolates), as ctgan.
+
+    Fake and real rows go through the critic in one pass (it has no batch statistics, so rows do not
+    interact), and the fakes carry no generator graph: ctgan's `calc_gradient_penalty` needs that graph
+    and backpropagates into the generator for nothing. The interpolates get their own pass, the only
+    one whose input gradient is needed.
+    """
+    width, groups = real.size(1), real.size(0) // pac
+    alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
+    between = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    on_between = critic(between)
+    (gradients,) = torch.autograd.grad(on_between, between, torch.ones_like(on_between), create_graph=True)
+    penalty = ((gradients.view(-1, pac * width).norm(2, dim=1) - 1) ** 2).mean() * 10
+    judged = critic(torch.cat([fake, real], dim=0))
+    return judged[:groups].mean() - judged[groups:].mean(), penalty
+
+
+def cross_entropy_of(activation: Activation, raw: torch.Tensor, slices: torch.Tensor, targets: torch.Tensor):
+    """Per-row cross entropy of the chosen softmax slice (an index into the padded slices)."""
+    logits = activation.padded(raw)[torch.arange(raw.shape[0], device=raw.device), slices]
+    return functional.cross_entropy(logits, targets, reduction="none")

@@ -1,0 +1,222 @@
+"""TVAE (Xu et al., 2019): a tabular variational autoencoder, on the `ctgan` package's networks.
+
+The encoder and decoder are ctgan's modules (`ctgan.synthesizers.tvae.Encoder`, `Decoder`) with
+ctgan's loss (Gaussian offsets with a learned sigma, cross entropy per one-hot, KL) and defaults.
+What is ours:
+  - conditioning: the networks also see a condition vector (one discrete column set to the row's own
+    value, the column drawn at random per row), a conditional VAE. Sampling draws the condition like
+    the training rows do, or takes the one asked for, so `sample(conditions=...)` is answered by the
+    model itself; SDV's TVAE can only reject rows, and may return none;
+  - the vectorised encoding, loss and activations, a seeded fit, a state-dict save, `max_minutes`,
+    progress and `device="auto"`, as for CTGAN (generators.ctgan).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from data_contracts.model import Contract
+from generators.base import Generator, Progress, ProgressUpdate
+from synthwright.errors import ConfigError, GeneratorError
+
+
+class TVAEConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epochs: PositiveInt = Field(300, description="passes over the training rows (SDV's default)")
+    batch_size: PositiveInt = Field(500, description="rows per step")
+    embedding_dim: PositiveInt = Field(128, description="size of the latent space")
+    compress_dims: tuple[PositiveInt, ...] = Field((128, 128), description="encoder layer widths")
+    decompress_dims: tuple[PositiveInt, ...] = Field((128, 128), description="decoder layer widths")
+    learning_rate: float = Field(1e-3, gt=0)
+    l2scale: float = Field(1e-5, ge=0, description="Adam weight decay")
+    loss_factor: float = Field(2.0, gt=0, description="weight of reconstruction against KL")
+    max_modes: PositiveInt = Field(10, description="mixture modes per numeric column")
+    mode_fit_rows: int = Field(10_000, ge=100, description="rows the mixture of each number is fitted on")
+    max_categories: int = Field(1000, ge=2, description="one-hot slots per column; rarer values pool")
+    max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")
+
+
+class TVAEGenerator(Generator):
+    name = "tvae"
+    Config = TVAEConfig
+    summary = "TVAE: tabular variational autoencoder; faster than CTGAN, conditional sampling"
+    wraps = None
+    libraries = ("ctgan", "torch", "scikit-learn")
+    supports_conditions = True
+    config: TVAEConfig
+
+    def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
+        import torch
+        from ctgan.synthesizers.tvae import Decoder, Encoder
+
+        from generators.neural.encoding import TableEncoding
+        from generators.neural.runtime import ConditionSampler, TrainingClock, adam, resolve_device
+
+        cfg = self.config
+        device = resolve_device(self.device)
+        rng = np.random.default_rng(self.seed)
+        progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
+        encoding, matrix, codes = TableEncoding.fit_transform(
+            data,
+            contract,
+            max_modes=cfg.max_modes,
+            max_categories=cfg.max_categories,
+            mode_fit_rows=cfg.mode_fit_rows,
+            seed=self.seed,
+        )
+        conditions = ConditionSampler.build(encoding, codes)
+        loss = ReconstructionLoss(encoding, device)
+        encoder = Encoder(encoding.width + conditions.dim, cfg.compress_dims, cfg.embedding_dim).to(device)
+        decoder = Decoder(cfg.embedding_dim + conditions.dim, cfg.decompress_dims, encoding.width).to(device)
+        optimiser = adam(
+            torch.nn.ModuleList([encoder, decoder]), cfg.learning_rate, cfg.l2scale, betas=(0.9, 0.999)
+        )
+        rows = torch.from_numpy(matrix).to(device)
+        n_rows = len(matrix)
+        clock = TrainingClock(cfg.epochs, cfg.max_minutes, progress, f"TVAE on {n_rows:,} rows")
+        for epoch in clock:
+            order = rng.permutation(n_rows)
+            for start in range(0, n_rows, cfg.batch_size):
+                picked = order[start : start + cfg.batch_size]
+                real = rows[torch.from_numpy(picked).to(device)]
+                if conditions.n_columns:
+                    columns = rng.integers(conditions.n_columns, size=len(picked))
+                    own = conditions.own_values(picked, columns)
+                    cond = torch.from_numpy(conditions.vectors(columns, own)).to(device)
+                    mu, std, logvar = encoder(torch.cat([real, cond], dim=1))
+                    latent = torch.randn_like(std) * std + mu
+                    rebuilt, sigmas = decoder(torch.cat([latent, cond], dim=1))
+                else:
+                    mu, std, logvar = encoder(real)
+                    rebuilt, sigmas = decoder(torch.randn_like(std) * std + mu)
+                reconstruction = loss(rebuilt, real, sigmas) * cfg.loss_factor / len(picked)
+                divergence = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp()) / len(picked)
+                total = reconstruction + divergence
+                optimiser.zero_grad(set_to_none=True)
+                total.backward()
+                optimiser.step()
+                decoder.sigma.data.clamp_(0.01, 1.0)
+            losses = {"loss": float(total.detach().cpu())}
+            if not math.isfinite(losses["loss"]):
+                raise GeneratorError(
+                    f"TVAE training diverged at epoch {epoch + 1} (loss {losses['loss']})",
+                    hint="lower learning_rate or change the seed",
+                )
+            clock.record(epoch, losses)
+        self._keep(encoding, decoder.eval(), device)
+        self.training_ = clock.summary(device)
+
+    def _keep(self, encoding, decoder, device) -> None:
+        from generators.neural.runtime import Activation, ConditionSampler
+
+        self.encoding_, self.decoder_, self.device_ = encoding, decoder, device
+        self.conditions_ = ConditionSampler.build(encoding)
+        self.activate_ = Activation(encoding.spans(), encoding.width, device)
+
+    # ---- sampling ---------------------------------------------------------------------------------
+
+    def _draw(self, count: int, native, rng: np.random.Generator) -> pd.DataFrame:
+        """`count` decoded rows; `native` = (discrete column, slot) fixes the condition vector."""
+        import torch
+
+        from generators.neural.runtime import SAMPLE_BATCH
+
+        parts = []
+        with torch.no_grad():
+            for start in range(0, count, SAMPLE_BATCH):
+                size = min(SAMPLE_BATCH, count - start)
+                latent = torch.randn(size, self.config.embedding_dim, device=self.device_)
+                if self.conditions_.n_columns:
+                    if native is None:
+                        columns = rng.integers(self.conditions_.n_columns, size=size)
+                        values = self.conditions_.draw_values(columns, rng, log=False)
+                    else:
+                        columns, values = np.full(size, native[0]), np.full(size, native[1])
+                    cond = torch.from_numpy(self.conditions_.vectors(columns, values)).to(self.device_)
+                    latent = torch.cat([latent, cond], dim=1)
+                rebuilt, _ = self.decoder_(latent)
+                # one-hots are drawn from their softmax (ctgan takes the argmax, which loses rare values)
+                parts.append(self.activate_(rebuilt, gumbel_tau=1.0).cpu().numpy())
+        sigmas = self.decoder_.sigma.detach().cpu().numpy()
+        return self.encoding_.decode(np.concatenate(parts), rng, sigmas=sigmas)
+
+    def _sample(self, n: int, seed: int) -> pd.DataFrame:
+        return self._draw(n, None, np.random.default_rng(seed))
+
+    def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
+        from generators.neural.conditioning import sample_conditioned
+
+        rng = np.random.default_rng(seed)
+        return sample_conditioned(
+            lambda count, native: self._draw(count, native, rng),
+            conditions,
+            self.encoding_,
+            self.plan_.model_contract,
+            self.name,
+        )
+
+    # ---- save and load ----------------------------------------------------------------------------
+
+    def _save(self, folder: Path) -> list[str]:
+        from generators.neural.runtime import ENCODING_FILE, TRAINING_FILE, WEIGHTS_FILE, save_weights
+
+        save_weights(folder / WEIGHTS_FILE, {"decoder": self.decoder_})
+        (folder / ENCODING_FILE).write_text(json.dumps(self.encoding_.model_dump(mode="json")))
+        (folder / TRAINING_FILE).write_text(json.dumps(self.training_, indent=2))
+        return [WEIGHTS_FILE, ENCODING_FILE, TRAINING_FILE]
+
+    def _load(self, folder: Path, contract: Contract) -> None:
+        from ctgan.synthesizers.tvae import Decoder
+
+        from generators.neural.encoding import TableEncoding
+        from generators.neural.runtime import (
+            ENCODING_FILE,
+            TRAINING_FILE,
+            WEIGHTS_FILE,
+            ConditionSampler,
+            load_weights,
+            resolve_device,
+        )
+
+        device = resolve_device(self.device)
+        encoding = TableEncoding.model_validate_json((folder / ENCODING_FILE).read_text())
+        cond_dim = ConditionSampler.build(encoding).dim
+        decoder = Decoder(self.config.embedding_dim + cond_dim, self.config.decompress_dims, encoding.width)
+        try:
+            decoder.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["decoder"])
+        except (KeyError, RuntimeError) as exc:
+            raise ConfigError(f"{folder / WEIGHTS_FILE} does not fit this TVAE's config: {exc}") from exc
+        self._keep(encoding, decoder.to(device).eval(), device)
+        self.training_ = json.loads((folder / TRAINING_FILE).read_text())
+
+
+class ReconstructionLoss:
+    """ctgan's TVAE reconstruction loss, summed over the batch, with all slices at once.
+
+    Offsets: squared error against tanh(output), scaled by a learned sigma, plus log sigma. One-hots:
+    cross entropy. ctgan loops over the slices; here they are padded into one tensor.
+    """
+
+    def __init__(self, encoding, device):
+        from generators.neural.runtime import Activation
+
+        self.activation = Activation(encoding.spans(), encoding.width, device)
+
+    def __call__(self, rebuilt, real, sigmas):
+        import torch
+
+        offsets = self.activation.tanh_index
+        sigma = sigmas.index_select(0, offsets)
+        error = real.index_select(1, offsets) - torch.tanh(rebuilt.index_select(1, offsets))
+        gaussian = (error**2 / 2 / sigma**2).sum() + torch.log(sigma).sum() * real.shape[0]
+        logits = self.activation.padded(rebuilt)  # rows × slices × longest, padding at -inf
+        truth = self.activation.padded(real).argmax(dim=-1)
+        categorical = torch.nn.functional.cross_entropy(logits.transpose(1, 2), truth, reduction="sum")
+        return gaussian + categorical
