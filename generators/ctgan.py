@@ -60,7 +60,7 @@ class CTGANConfig(BaseModel):
 class CTGANGenerator(Generator):
     name = "ctgan"
     Config = CTGANConfig
-    summary = "CTGAN: conditional tabular GAN; minutes to hours to fit, conditional sampling"
+    summary = "CTGAN conditional tabular GAN on ctgan's networks: minutes to hours to fit; conditions"
     wraps = None
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True

@@ -46,7 +46,7 @@ class TVAEConfig(BaseModel):
 class TVAEGenerator(Generator):
     name = "tvae"
     Config = TVAEConfig
-    summary = "TVAE: tabular variational autoencoder; faster than CTGAN, conditional sampling"
+    summary = "TVAE (conditional) on ctgan's networks: faster to fit than CTGAN; conditions"
     wraps = None
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True

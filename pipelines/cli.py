@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -350,8 +351,11 @@ def fit(
     fmt: str = FormatOption,
     delimiter: str | None = DelimiterOption,
     encoding: str = EncodingOption,
+    as_json: bool = typer.Option(
+        False, "--json", help="print one JSON object on stdout (progress as log lines on stderr)"
+    ),
 ) -> None:
-    """Fit a generator on a data file and save it."""
+    """Fit a generator on a data file and save it (a progress bar on a terminal)."""
     from data_contracts.io import load_contract
     from generators.registry import create_generator
     from pipelines.ingest import ingest
@@ -373,28 +377,93 @@ def fit(
         raise ContractViolationError(
             report.summary(), report, hint="fix the data or the contract before fitting"
         )
-    from pipelines.steps import log_progress
+    from pipelines.progress import progress_display
 
-    model.fit(result.frame, result.contract, progress=log_progress)
+    started = time.perf_counter()
+    with progress_display(bar=False if as_json else None) as progress:
+        model.fit(result.frame, result.contract, progress=progress)
+    seconds = time.perf_counter() - started
     model.save(model_dir)
-    out.print(f"fitted {generator} on {len(result.frame):,} rows → {model_dir}")
+    training = getattr(model, "training_", None)
+    if as_json:
+        _print_json(
+            {
+                "generator": generator,
+                "rows": len(result.frame),
+                "model_dir": str(model_dir),
+                "seconds": round(seconds, 3),
+                "training": {k: v for k, v in (training or {}).items() if k != "losses"} or None,
+            }
+        )
+        return
+    out.print(f"fitted {generator} on {len(result.frame):,} rows in {seconds:.1f}s → {model_dir}")
+    if training and training.get("stopped_early"):
+        out.print(
+            f"[yellow]stopped by the time budget after {training['epochs_completed']} of "
+            f"{training['epochs_requested']} epochs[/]"
+        )
 
 
 @app.command()
 def sample(
     model_dir: Path = typer.Argument(..., help="folder written by `synthwright fit`"),
-    rows: int = typer.Option(..., "--rows", "-n", min=0, help="number of rows"),
+    rows: int | None = typer.Option(
+        None, "--rows", "-n", min=0, help="number of rows (default with --conditions: one per condition row)"
+    ),
     out_file: Path = typer.Option(..., "--out", help="output file: .parquet, .csv or .jsonl"),
     seed: int | None = typer.Option(None, "--seed", help="random seed (default: the fit's seed)"),
+    condition: list[str] = typer.Option(
+        [], "--condition", metavar="COLUMN=VALUE", help="fix a column's value in every row (repeatable)"
+    ),
+    conditions_file: Path | None = typer.Option(
+        None, "--conditions", metavar="FILE", help="per-row conditions: CSV, Parquet or JSON Lines"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
 ) -> None:
-    """Sample synthetic rows from a fitted model into a file."""
+    """Sample synthetic rows from a fitted model into a file, optionally under conditions."""
+    import pandas as pd
+
     from generators.base import Generator
     from pipelines.frames import write_frame
+    from synthwright.errors import ConfigError
 
+    if condition and conditions_file:
+        raise ConfigError(
+            "give either --condition or --conditions, not both",
+            hint="put fixed values as columns of the conditions file",
+        )
+    conditions: Any = None
+    if condition:
+        conditions = dict(_condition(item) for item in condition)
+    elif conditions_file is not None:
+        from pipelines.ingest import ReadOptions, read_raw
+
+        conditions = read_raw(conditions_file, ReadOptions())
+    if rows is None:
+        if not isinstance(conditions, pd.DataFrame):
+            raise ConfigError("--rows is required", hint="e.g. --rows 1000 (or give --conditions FILE)")
+        rows = len(conditions)
     model = Generator.load(model_dir)
-    frame = model.sample(rows, seed=seed)
+    started = time.perf_counter()
+    frame = model.sample(rows, conditions=conditions, seed=seed)
+    seconds = time.perf_counter() - started
     write_frame(frame, model.contract_, out_file)
+    if as_json:
+        _print_json({"rows": len(frame), "out": str(out_file), "seconds": round(seconds, 3)})
+        return
     out.print(f"wrote {len(frame):,} rows to {out_file}")
+
+
+def _condition(text: str) -> tuple[str, str]:
+    """`COLUMN=VALUE` → (column, value); the value stays text and is read as the contract says."""
+    from synthwright.errors import ConfigError
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ConfigError(
+            f"--condition expects COLUMN=VALUE, got {text!r}", hint="e.g. --condition income='>50K'"
+        )
+    return name.strip(), value
 
 
 # ---- versions ------------------------------------------------------------------------------------

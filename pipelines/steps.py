@@ -24,10 +24,11 @@ from sklearn.model_selection import train_test_split
 
 from data_contracts.io import contract_fingerprint, contract_to_dict, load_contract, save_contract
 from data_contracts.model import ColumnKind, Contract
-from generators.base import MANIFEST_FILE, Generator, ProgressUpdate
+from generators.base import MANIFEST_FILE, Generator
 from generators.registry import create_generator
 from pipelines.frames import read_frame, write_frame
 from pipelines.ingest import builtin_path, ingest
+from pipelines.progress import ProgressLog
 from pipelines.spec import PipelineSpec
 from pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright import code_version
@@ -182,20 +183,13 @@ def fit_step(spec: PipelineSpec, split: Split, contract_path: Path, work: Path) 
         spec.generator.name, spec.generator.config, seed=spec.seed, device=spec.generator.device
     )
     started = time.perf_counter()
-    generator.fit(train, contract, progress=log_progress)
+    generator.fit(train, contract, progress=ProgressLog())
     model_dir = work / "model"
     generator.save(model_dir)
     log.info(
         "fitted %s on %s rows in %.1fs", generator.name, f"{len(train):,}", time.perf_counter() - started
     )
     return model_dir
-
-
-def log_progress(update: ProgressUpdate) -> None:
-    """Progress of long work as log lines (a run log under Prefect, stderr from the CLI)."""
-    metrics = " ".join(f"{k}={v:.4g}" for k, v in update.metrics.items())
-    total = f"/{update.total}" if update.total else ""
-    log.info("%s [%d%s] %s", update.message, update.done, total, metrics)
 
 
 def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:

@@ -185,7 +185,11 @@ def test_generators_json_lists_each_generator_with_its_config_defaults(capsys):
     result = cli(capsys, "generators", "--json")
     assert result.code == 0
     rows = {row["name"]: row for row in json.loads(result.out)}
-    assert list(rows) == ["copula", "bootstrap"]
+    assert list(rows) == ["copula", "ctgan", "tvae", "bootstrap"]
+    for neural in ("ctgan", "tvae"):
+        assert rows[neural]["config"] == generator_class(neural).Config().model_dump(mode="json")
+        assert rows[neural]["config"]["epochs"] == 300
+        assert "ctgan's networks" in rows[neural]["summary"]
 
     copula = rows["copula"]
     assert copula["wraps"].startswith("sdv.")
