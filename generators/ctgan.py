@@ -85,6 +85,7 @@ class CTGANGenerator(Generator):
         cfg = self.config
         device = resolve_device(self.device)
         rng = np.random.default_rng(self.seed)
+        torch.manual_seed(self.seed)  # torch may have been imported only now, after the base seeded
         progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
         encoding, matrix, codes = TableEncoding.fit_transform(
             data,
@@ -192,12 +193,15 @@ class CTGANGenerator(Generator):
         return self.encoding_.decode(np.concatenate(parts), rng)
 
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
-        return self._draw(n, None, np.random.default_rng(seed))
+        from generators.neural.runtime import seeded_draws
+
+        return self._draw(n, None, seeded_draws(seed))
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
         from generators.neural.conditioning import sample_conditioned
+        from generators.neural.runtime import seeded_draws
 
-        rng = np.random.default_rng(seed)
+        rng = seeded_draws(seed)
         return sample_conditioned(
             lambda count, native: self._draw(count, native, rng),
             conditions,

@@ -45,6 +45,16 @@ def resolve_device(device: str) -> torch.device:
     return chosen
 
 
+def seeded_draws(seed: int) -> np.random.Generator:
+    """NumPy's generator for one sampling call, with torch's global generator seeded alike.
+
+    The base class seeds torch only if it is already imported; a model loaded in a new process may
+    import it later, so the models seed it here too.
+    """
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
 class Activation:
     """Applies tanh to offsets and a softmax to every one-hot slice, all slices in one padded tensor.
 
