@@ -62,6 +62,8 @@ class Generator(ABC):
     summary: ClassVar[str]
     wraps: ClassVar[str | None] = None
     """The library model this generator delegates to, if it is only a wrapper (said in listings)."""
+    builds_on: ClassVar[str | None] = None
+    """Library parts used by a generator that is more than a wrapper (said in listings)."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distributions whose versions are recorded on save (a model may not load under others)."""
     supports_conditions: ClassVar[bool] = False

@@ -61,7 +61,7 @@ class CTGANGenerator(Generator):
     name = "ctgan"
     Config = CTGANConfig
     summary = "CTGAN conditional tabular GAN on ctgan's networks: minutes to hours to fit; conditions"
-    wraps = None
+    builds_on = "ctgan's Generator and Discriminator networks; our encoding, training and sampling"
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True
     config: CTGANConfig

@@ -47,7 +47,7 @@ class TVAEGenerator(Generator):
     name = "tvae"
     Config = TVAEConfig
     summary = "TVAE (conditional) on ctgan's networks: faster to fit than CTGAN; conditions"
-    wraps = None
+    builds_on = "ctgan's Encoder and Decoder networks; our encoding, conditioning, training and sampling"
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True
     config: TVAEConfig

@@ -322,14 +322,25 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
             key: field.get_default(call_default_factory=True)
             for key, field in klass.Config.model_fields.items()
         }
-        rows.append({"name": name, "summary": klass.summary, "wraps": klass.wraps, "config": knobs})
+        rows.append(
+            {
+                "name": name,
+                "summary": klass.summary,
+                "wraps": klass.wraps,
+                "builds_on": klass.builds_on,
+                "config": knobs,
+            }
+        )
     if as_json:
         _print_json(rows)
         return
     table = _table("name", "what it is", "wraps", "config (defaults)")
     for row in rows:
         knobs = ", ".join(f"{k}={v!r}" for k, v in row["config"].items()) or "—"
-        table.add_row(row["name"], row["summary"], row["wraps"] or "— (our own)", knobs)
+        origin = row["wraps"] or (
+            f"— (our own, on {row['builds_on']})" if row["builds_on"] else "— (our own)"
+        )
+        table.add_row(row["name"], row["summary"], origin, knobs)
     out.print(table)
 
 
