@@ -25,6 +25,7 @@ Draw = Callable[[int, Native], pd.DataFrame]
 
 MIN_BUDGET = 20_000
 BUDGET_PER_ROW = 200
+MAX_CHUNK = 65_536  # rows decoded at once while searching: bounds memory for large requests
 
 
 def sample_conditioned(
@@ -77,8 +78,9 @@ def _rows_meeting(
     budget = max(MIN_BUDGET, BUDGET_PER_ROW * m)
     kept, have, tried = [], 0, 0
     while have < m and tried < budget:
-        rate = have / tried if tried else 0.0
-        size = min(budget - tried, max(1024, int((m - have) / max(rate, 1e-3) * 1.2)))
+        # a first probe, then as many as the observed match rate says are missing, in bounded chunks
+        wanted = 2 * (m - have) if not tried else int((m - have) * tried / max(have, 1) * 1.2)
+        size = min(budget - tried, MAX_CHUNK, max(1024, wanted))
         rows = drawn(size)
         tried += size
         match = np.ones(size, dtype=bool)

@@ -92,8 +92,11 @@ class Activation:
         """Activated rows: tanh offsets, and softmax (Gumbel-softmax at `gumbel_tau`) one-hots."""
         logits = raw
         if gumbel_tau is not None:
-            # Gumbel noise as -log(-log(U)): torch's exponential_() is several times slower on CPU
-            gumbels = -torch.log(-torch.log(torch.rand_like(raw)))
+            # Gumbel noise as -log(-log(U)): torch's exponential_() is several times slower on CPU.
+            # U is kept above 0 (rand gives exactly 0 about once in 2^24 draws): -inf noise would make
+            # a one-slot slice's softmax NaN and poison the training.
+            uniform = torch.rand_like(raw).clamp_(min=torch.finfo(raw.dtype).tiny)
+            gumbels = -torch.log(-torch.log(uniform))
             logits = (raw + gumbels) / gumbel_tau
         probs = torch.softmax(self.padded(logits), dim=-1)
         out = raw.new_zeros(raw.shape)
@@ -182,7 +185,8 @@ class TrainingClock:
     def __iter__(self) -> Iterator[int]:
         self.progress(ProgressUpdate(0, self.epochs, f"training {self.what}"))
         for epoch in range(self.epochs):
-            if self.max_minutes is not None and self.seconds > self.max_minutes * 60:
+            # at least one epoch, however small the budget: a model is never left untrained
+            if epoch and self.max_minutes is not None and self.seconds > self.max_minutes * 60:
                 self.stopped_early = True
                 self.progress(
                     ProgressUpdate(

@@ -1,0 +1,341 @@
+"""CTGAN and TVAE: seeded fits, the save folder, the time budget, progress, and conditional sampling.
+
+Small frames and two epochs: these check the machinery, not the quality of what the models learn.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from support import REPO, make_mixed_frame, mixed_contract
+
+from data_contracts.dtypes import pandas_dtype
+from data_contracts.model import Contract
+from generators.base import Generator
+from generators.neural import conditioning
+from generators.neural.encoding import OTHER
+from generators.registry import create_generator
+from synthwright.errors import ConfigError, UserInputError
+
+NEURAL = ["ctgan", "tvae"]
+FAST: dict[str, dict] = {  # two epochs of small networks, few mixture modes
+    "ctgan": {
+        "epochs": 2,
+        "max_modes": 3,
+        "batch_size": 50,
+        "pac": 5,
+        "embedding_dim": 32,
+        "generator_dim": (64, 64),
+        "discriminator_dim": (64, 64),
+    },
+    "tvae": {
+        "epochs": 2,
+        "max_modes": 3,
+        "batch_size": 50,
+        "embedding_dim": 32,
+        "compress_dims": (64, 64),
+        "decompress_dims": (64, 64),
+    },
+}
+LOSSES = {"ctgan": {"loss_g", "loss_d"}, "tvae": {"loss"}}
+SAVED_FILES = ["contract.json", "encoding.json", "generator.json", "training.json", "weights.pt"]
+
+
+def make(name: str, seed: int = 7, **overrides) -> Generator:
+    return create_generator(name, {**FAST[name], **overrides}, seed=seed)
+
+
+def check_shape(sample: pd.DataFrame, contract: Contract) -> None:
+    assert list(sample.columns) == contract.names
+    assert [str(t) for t in sample.dtypes] == [pandas_dtype(c) for c in contract.columns]
+
+
+@pytest.fixture(scope="module", params=NEURAL)
+def fitted(request):
+    frame, contract = make_mixed_frame(rows=200, seed=5), mixed_contract()
+    return make(request.param).fit(frame, contract), frame, contract
+
+
+def _weights(generator: Generator, folder) -> dict[str, dict[str, torch.Tensor]]:
+    generator.save(folder)
+    return torch.load(folder / "weights.pt", weights_only=True)
+
+
+def _flat(weights: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    return {f"{module}.{key}": tensor for module, state in weights.items() for key, tensor in state.items()}
+
+
+# ---- a seeded fit ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_the_same_seed_gives_the_same_weights_and_rows(name, tmp_path):
+    frame, contract = make_mixed_frame(rows=150, seed=2), mixed_contract()
+    first, again, other = (make(name, seed=seed).fit(frame, contract) for seed in (3, 3, 4))
+    a, b, c = (_flat(_weights(g, tmp_path / tag)) for g, tag in [(first, "a"), (again, "b"), (other, "c")])
+    assert a.keys() == b.keys() == c.keys() and a
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert not all(torch.equal(a[key], c[key]) for key in a)
+    assert first.training_["losses"] == again.training_["losses"]
+    pd.testing.assert_frame_equal(first.sample(60), again.sample(60))
+    assert not first.sample(60).equals(other.sample(60))
+    assert (tmp_path / "a" / "encoding.json").read_bytes() == (tmp_path / "b" / "encoding.json").read_bytes()
+
+
+# ---- the save folder -------------------------------------------------------------------------------
+
+
+def test_the_save_folder_holds_state_dicts_and_json_only(fitted, tmp_path):
+    generator, _, _ = fitted
+    generator.save(tmp_path / "model")
+    folder = tmp_path / "model"
+    assert sorted(p.name for p in folder.iterdir()) == SAVED_FILES
+    weights = torch.load(folder / "weights.pt", weights_only=True)  # tensors only: no pickled code
+    assert list(weights) == (["generator"] if generator.name == "ctgan" else ["decoder"])
+    assert all(isinstance(t, torch.Tensor) for state in weights.values() for t in state.values())
+    manifest = json.loads((folder / "generator.json").read_text())
+    assert sorted(manifest["sha256"]) == sorted(set(SAVED_FILES) - {"generator.json"})
+    assert {"ctgan", "torch", "scikit-learn"} <= set(manifest["versions"])
+    json.loads((folder / "encoding.json").read_text())
+    training = json.loads((folder / "training.json").read_text())
+    assert training["epochs_requested"] == training["epochs_completed"] == 2
+    assert training["stopped_early"] is False
+    assert training["device"] == "cpu"
+    assert len(training["losses"]) == 2
+    assert all(set(epoch) == LOSSES[generator.name] for epoch in training["losses"])
+    assert training == generator.training_
+
+
+def test_a_loaded_model_samples_conditions_like_the_original(fitted, tmp_path):
+    generator, _, _ = fitted
+    generator.save(tmp_path / "model")
+    loaded = Generator.load(tmp_path / "model")
+    assert loaded.training_ == generator.training_
+    table = pd.DataFrame({"colour": ["blue", None, "red"] * 8, "member": [None, True, False] * 8})
+    pd.testing.assert_frame_equal(
+        loaded.sample(24, conditions=table, seed=2), generator.sample(24, conditions=table, seed=2)
+    )
+
+
+# ---- time budget and progress ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_max_minutes_stops_training_early(name):
+    frame, contract = make_mixed_frame(rows=150, seed=3), mixed_contract()
+    updates = []
+    generator = make(name, epochs=500, max_minutes=0.0005)  # 30 ms
+    generator.fit(frame, contract, progress=updates.append)
+    training = generator.training_
+    assert training["stopped_early"] is True
+    assert 1 <= training["epochs_completed"] < 500
+    assert len(training["losses"]) == training["epochs_completed"]
+    budget = [u for u in updates if "time budget" in u.message]
+    assert len(budget) == 1 and budget[0].total == 500
+    assert budget[0].done == training["epochs_completed"]
+    check_shape(generator.sample(20), contract)
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_a_spent_time_budget_still_trains_one_epoch(name):
+    frame, contract = make_mixed_frame(rows=120, seed=3), mixed_contract()
+    generator = make(name, epochs=50, max_minutes=1e-12).fit(frame, contract)
+    assert generator.training_["epochs_completed"] == 1
+    assert generator.training_["stopped_early"] is True
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_progress_reports_epochs_and_losses(name):
+    frame, contract = make_mixed_frame(rows=100, seed=4), mixed_contract()
+    updates = []
+    make(name, epochs=3).fit(frame, contract, progress=updates.append)
+    assert updates[0].total is None and "encoding" in updates[0].message
+    epochs = [u for u in updates if u.metrics]
+    assert [(u.done, u.total) for u in epochs] == [(1, 3), (2, 3), (3, 3)]
+    for update in epochs:
+        assert set(update.metrics) == LOSSES[name]
+        assert all(np.isfinite(v) for v in update.metrics.values())
+    assert any(u.done == 0 and u.total == 3 for u in updates)  # training announced before epoch 1
+
+
+# ---- conditional sampling ----------------------------------------------------------------------------
+
+
+def test_dict_conditions_on_a_category_and_a_boolean(fitted):
+    generator, _, contract = fitted
+    # few rows: conditioning.py draws its whole budget at once for 17+ rows with a second condition
+    sample = generator.sample(12, conditions={"colour": "green", "member": True})
+    check_shape(sample, contract)
+    assert (sample["colour"] == "green").all() and sample["member"].eq(True).all()
+    assert sample["customer_id"].tolist() == list(range(1, 13))
+
+
+def test_an_integer_condition_inside_the_range(fitted):
+    generator, frame, _ = fitted
+    common = int(frame["age"].mode()[0])
+    sample = generator.sample(10, conditions={"age": common, "member": False})
+    assert (sample["age"] == common).all() and sample["member"].eq(False).all()
+
+
+def test_per_row_conditions_keep_each_row(fitted):
+    generator, _, contract = fitted
+    table = pd.DataFrame(
+        {
+            "colour": ["red", None, "blue", "green", None, None, "red", "blue"] * 4,
+            "member": pd.array([True, False, None, None, True, None, None, False] * 4, dtype="boolean"),
+        }
+    )
+    sample = generator.sample(len(table), conditions=table)
+    check_shape(sample, contract)
+    colour, member = table["colour"].notna(), table["member"].notna()
+    assert (sample.loc[colour, "colour"] == table.loc[colour, "colour"]).all()
+    assert (sample.loc[member, "member"] == table.loc[member, "member"]).all()
+    # the free cells are the model's choice: with 32 rows they are not all one value
+    assert sample.loc[~colour, "colour"].nunique(dropna=False) > 1
+
+
+def test_a_conditions_table_must_have_one_row_per_output_row(fitted):
+    generator, _, _ = fitted
+    with pytest.raises(UserInputError, match="rows were asked for"):
+        generator.sample(5, conditions=pd.DataFrame({"colour": ["red"] * 4}))
+
+
+def test_the_conditional_sample_is_seeded(fitted):
+    generator, _, _ = fitted
+    conditions = {"colour": "blue", "member": True}
+    first = generator.sample(12, conditions=conditions, seed=11)
+    pd.testing.assert_frame_equal(first, generator.sample(12, conditions=conditions, seed=11))
+    assert not first.equals(generator.sample(12, conditions=conditions, seed=12))
+
+
+@pytest.mark.parametrize(
+    ("conditions", "error"),
+    [
+        ({"colour": "purple"}, "not one of the contract's categories"),
+        ({"age": 5}, "outside the contract's range"),
+        ({"age": 80}, "outside the contract's range"),
+        ({"income": 50_000.0}, "cannot condition on float column 'income'"),
+        ({"start_date": "2024-03-01"}, "cannot condition on datetime column 'start_date'"),
+        ({"customer_id": 1003}, "it is an identifier"),
+        ({"email": "person1@example.com"}, "personal data"),
+        ({"shoe_size": 42}, "unknown column 'shoe_size'"),
+        ({"end_date": "2024-03-01"}, "learns it as a gap"),
+        ({"colour": None}, "conditions must be values"),
+        ({}, "conditions are empty"),
+        ({"member": "perhaps"}, "cannot be read as boolean"),
+    ],
+)
+def test_conditions_the_model_cannot_meet_are_refused_before_sampling(fitted, conditions, error):
+    generator, _, _ = fitted
+    with pytest.raises(ConfigError, match=error):
+        generator.sample(10, conditions=conditions)
+
+
+def test_an_unknown_category_names_the_allowed_ones(fitted):
+    generator, _, _ = fitted
+    with pytest.raises(ConfigError) as info:
+        generator.sample(3, conditions={"colour": "purple"})
+    assert "'blue', 'green', 'red'" in info.value.hint
+
+
+def test_a_conditions_table_with_a_float_cell_is_refused(fitted):
+    generator, _, _ = fitted
+    table = pd.DataFrame({"colour": ["red", None], "income": [None, 1000.0]})
+    with pytest.raises(ConfigError, match="cannot condition on float"):
+        generator.sample(2, conditions=table)
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_a_category_never_seen_in_training_is_refused(name):
+    frame, contract = make_mixed_frame(rows=120, seed=6), mixed_contract()
+    frame["colour"] = frame["colour"].replace("blue", "green")
+    generator = make(name, epochs=1).fit(frame, contract)
+    with pytest.raises(ConfigError, match="never occurs in the training data"):
+        generator.sample(5, conditions={"colour": "blue"})
+    with pytest.raises(ConfigError, match="never occurs in the training data"):
+        generator.sample(2, conditions=pd.DataFrame({"colour": ["red", "blue"]}))
+    assert (generator.sample(5, conditions={"colour": "red"})["colour"] == "red").all()
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_an_impossible_combination_fails_fast_with_a_count(name, monkeypatch):
+    frame, contract = make_mixed_frame(rows=120, seed=8), mixed_contract()
+    frame["age"] = pd.array(np.random.default_rng(8).integers(20, 25, len(frame)), dtype="Int64")
+    generator = make(name, epochs=1).fit(frame, contract)
+    monkeypatch.setattr(conditioning, "MIN_BUDGET", 3_000)
+    monkeypatch.setattr(conditioning, "BUDGET_PER_ROW", 10)
+    started = time.perf_counter()
+    # every training age is 20-24: no mode of the model reaches 79, inside the contract's range
+    with pytest.raises(ConfigError, match=r"made only 0 of 10 rows .* in 3,\d{3} draws") as info:
+        generator.sample(10, conditions={"colour": "red", "age": 79})
+    assert time.perf_counter() - started < 10
+    assert "colour='red'" in str(info.value) and "age=79" in str(info.value)
+    assert info.value.hint
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_conditions_on_a_value_pooled_beyond_max_categories(name):
+    frame, contract = make_mixed_frame(rows=160, seed=9), mixed_contract()
+    generator = make(name, max_categories=2).fit(frame, contract)
+    colour = generator.encoding_.column("colour")
+    assert colour.values[-1] == OTHER and "blue" in colour.rare_values
+    sample = generator.sample(20, conditions={"colour": "blue"})
+    assert (sample["colour"] == "blue").all()
+    free = generator.sample(300)
+    assert OTHER not in set(free["colour"].dropna())
+
+
+def test_batch_size_must_be_a_multiple_of_pac():
+    with pytest.raises(ConfigError, match="pac"):
+        create_generator("ctgan", {"batch_size": 55, "pac": 10})
+    assert create_generator("ctgan", {"batch_size": 50, "pac": 10}).config.pac == 10
+
+
+# ---- on real data ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adult_slice(adult_path):
+    from data_contracts.io import load_contract
+    from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+
+    contract = load_contract(REPO / "data_contracts" / "examples" / "adult.yaml")
+    result = ingest(adult_path, ReadOptions(na_values=[*DEFAULT_NA_VALUES, "?"]), contract)
+    return result.frame.sample(300, random_state=0).reset_index(drop=True), contract
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_adult_slice_fits_and_samples_conditions(name, adult_slice):
+    frame, contract = adult_slice
+    generator = make(name, seed=1, max_categories=6).fit(frame, contract)
+    check_shape(generator.sample(100), contract)
+    sample = generator.sample(12, conditions={"income": ">50K", "sex": "Female"})
+    check_shape(sample, contract)
+    assert (sample["income"] == ">50K").all() and (sample["sex"] == "Female").all()
+    rare = frame["native-country"].value_counts().index[-1]  # pooled into the other slot
+    assert rare in generator.encoding_.column("native-country").rare_values
+    assert (generator.sample(10, conditions={"native-country": rare})["native-country"] == rare).all()
+
+
+def test_a_second_condition_draws_about_what_its_match_rate_needs_not_the_whole_budget(fitted):
+    generator, _, _ = fitted
+    drawn = []
+
+    def counting(count, native):
+        drawn.append(count)
+        return generator._draw(count, native, np.random.default_rng(0))
+
+    table = pd.DataFrame({"colour": ["red"] * 300, "member": [True] * 300})
+    rows = conditioning.sample_conditioned(
+        counting, table, generator.encoding_, generator.plan_.model_contract, generator.name
+    )
+    assert len(rows) == 300 and (rows["colour"] == "red").all() and rows["member"].all()
+    budget = max(conditioning.MIN_BUDGET, conditioning.BUDGET_PER_ROW * 300)
+    assert max(drawn) <= conditioning.MAX_CHUNK
+    assert sum(drawn) < budget / 4, drawn
