@@ -77,7 +77,10 @@ def _column_values(raw: pd.Series, name: str, contract: Contract, derived: set[s
     parsed = parse_column(raw, column)
     if parsed.bad_count:
         examples = raw[parsed.bad].unique()[:3].tolist()
-        raise ConfigError(f"condition on {name!r}: {examples} cannot be read as {column.kind}")
+        raise ConfigError(
+            f"condition on {name!r}: {examples} cannot be read as {column.kind}",
+            hint=f"give {name} a value of its contract kind ({column.kind})",
+        )
     values = parsed.values
     present = values.dropna()
     if column.kind is ColumnKind.CATEGORICAL and column.values is not None:

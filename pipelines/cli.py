@@ -445,7 +445,14 @@ def sample(
         )
     conditions: Any = None
     if condition:
-        conditions = dict(_condition(item) for item in condition)
+        conditions = {}
+        for name, value in map(_condition, condition):
+            if name in conditions and conditions[name] != value:
+                raise ConfigError(
+                    f"--condition gives {name} twice ({conditions[name]!r} and {value!r})",
+                    hint="a column can be fixed to one value; use --conditions FILE for values per row",
+                )
+            conditions[name] = value
     elif conditions_file is not None:
         from pipelines.ingest import ReadOptions, read_raw
 
@@ -474,7 +481,7 @@ def _condition(text: str) -> tuple[str, str]:
         raise ConfigError(
             f"--condition expects COLUMN=VALUE, got {text!r}", hint="e.g. --condition income='>50K'"
         )
-    return name.strip(), value
+    return name.strip(), value.strip()  # as data files are read (--strip is their default)
 
 
 # ---- versions ------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ class ProgressLog:
         self._last_time, self._last_tenth = now, max(tenth, self._last_tenth)
         metrics = " ".join(f"{k}={v:.4g}" for k, v in update.metrics.items())
         total = f"/{update.total}" if update.total else ""
-        self.logger.info("%s [%d%s] %s", update.message, update.done, total, metrics)
+        self.logger.info(
+            "%s", " ".join(part for part in (update.message, f"[{update.done}{total}]", metrics) if part)
+        )
 
 
 @contextlib.contextmanager
