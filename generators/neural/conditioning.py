@@ -91,8 +91,8 @@ def _rows_meeting(
     if have < m:
         raise ConfigError(
             f"the {generator} generator made only {have:,} of {m:,} rows with {_describe(conditions)} "
-            f"in {tried:,} draws (1 in {tried // max(have, 1):,} matched): the model rarely makes this "
-            "combination",
+            f"in {tried:,} draws ({f'1 in {tried // have:,}' if have else 'none'} matched): the model "
+            "rarely makes this combination",
             hint="condition on fewer columns, ask for fewer rows, or train the model longer",
         )
     return pd.concat(kept).head(m).reset_index(drop=True)
