@@ -75,6 +75,7 @@ def cli_captured(*args) -> Result:
     """Run `synthwright ARGS` in this process, outside a test (in a module fixture: no capsys)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with _logging_restored(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        logging.getLogger("synthwright").handlers[:] = []  # as in a new process (flow tests leave theirs)
         code = _exit_code(list(args))
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
@@ -180,7 +181,9 @@ def _assert_fit_json(result: Result, generator: str, model: Path, what: str) -> 
     assert "Traceback" not in result.err
 
 
-def test_fit_tvae_json(capsys, table, tmp_path):
+def test_fit_tvae_json(capsys, table, tmp_path, monkeypatch):
+    # as in a new process: no handler yet (flow tests leave Prefect's console handler on this logger)
+    monkeypatch.setattr(logging.getLogger("synthwright"), "handlers", [])
     model = tmp_path / "tvae"
     result = cli(
         capsys, "fit", table.data, "-g", "tvae", "--contract", table.contract, "--out", model, *TINY, "--json"
