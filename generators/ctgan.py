@@ -17,8 +17,6 @@ on the other rows of its batch; that is what makes per-row conditions and any ba
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate
-from synthwright.errors import ConfigError, GeneratorError
+from generators.base import Generator, Progress
 
 
 class CTGANConfig(BaseModel):
@@ -71,7 +68,7 @@ class CTGANGenerator(Generator):
         from ctgan.synthesizers.ctgan import Discriminator
         from ctgan.synthesizers.ctgan import Generator as Network
 
-        from generators.neural.encoding import TableEncoding
+        from generators.neural.network import TrainedNetwork
         from generators.neural.runtime import (
             Activation,
             ConditionSampler,
@@ -79,6 +76,7 @@ class CTGANGenerator(Generator):
             adam,
             critic_losses,
             cross_entropy_of,
+            fit_encoding,
             resolve_device,
         )
 
@@ -86,15 +84,7 @@ class CTGANGenerator(Generator):
         device = resolve_device(self.device)
         rng = np.random.default_rng(self.seed)
         torch.manual_seed(self.seed)  # torch may have been imported only now, after the base seeded
-        progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
-        encoding, matrix, codes = TableEncoding.fit_transform(
-            data,
-            contract,
-            max_modes=cfg.max_modes,
-            max_categories=cfg.max_categories,
-            mode_fit_rows=cfg.mode_fit_rows,
-            seed=self.seed,
-        )
+        encoding, matrix, codes = fit_encoding(data, contract, cfg, self.seed, progress)
         conditions = ConditionSampler.build(encoding, codes)
         activate = Activation(encoding.spans(), encoding.width, device)
         network = Network(cfg.embedding_dim + conditions.dim, cfg.generator_dim, encoding.width).to(device)
@@ -113,7 +103,13 @@ class CTGANGenerator(Generator):
             values = conditions.draw_values(columns, rng, log=cfg.log_frequency)
             return columns, values, torch.from_numpy(conditions.vectors(columns, values)).to(device)
 
-        clock = TrainingClock(cfg.epochs, cfg.max_minutes, progress, f"CTGAN on {n_rows:,} rows")
+        clock = TrainingClock(
+            cfg.epochs,
+            cfg.max_minutes,
+            progress,
+            f"CTGAN on {n_rows:,} rows",
+            diverged_hint="lower generator_lr/discriminator_lr or change the seed",
+        )
         for epoch in clock:
             for _ in range(steps):
                 for _ in range(cfg.discriminator_steps):
@@ -155,96 +151,42 @@ class CTGANGenerator(Generator):
                 loss_g.backward()
                 optimise_g.step()
                 critic.requires_grad_(True)
-            losses = {"loss_g": float(loss_g.detach().cpu()), "loss_d": float(loss_d.detach().cpu())}
-            if not all(math.isfinite(v) for v in losses.values()):
-                raise GeneratorError(
-                    f"CTGAN training diverged at epoch {epoch + 1} (losses {losses})",
-                    hint="lower generator_lr/discriminator_lr or change the seed",
-                )
-            clock.record(epoch, losses)
-        self.encoding_, self.network_, self.device_ = encoding, network.eval(), device
-        self.conditions_ = ConditionSampler.build(encoding)
-        self.activate_ = activate
-        self.training_ = clock.summary(device)
+            clock.record(epoch, {"loss_g": float(loss_g.detach()), "loss_d": float(loss_d.detach())})
+        self._keep(TrainedNetwork(network, encoding, device, clock.summary(device), **self._role()))
+
+    def _role(self) -> dict:
+        """How the saved network is named, fed and decoded (generators.neural.network)."""
+        return {"key": "generator", "noise_dim": self.config.embedding_dim}
+
+    def _keep(self, network) -> None:
+        self.network_, self.encoding_, self.training_ = network, network.encoding, network.training
 
     # ---- sampling ---------------------------------------------------------------------------------
 
     def _draw(self, count: int, native, rng: np.random.Generator) -> pd.DataFrame:
-        """`count` decoded rows; `native` = (discrete column, slot) fixes the condition vector."""
-        import torch
-
-        from generators.neural.runtime import SAMPLE_BATCH
-
-        parts = []
-        with torch.no_grad():
-            for start in range(0, count, SAMPLE_BATCH):
-                size = min(SAMPLE_BATCH, count - start)
-                noise = torch.randn(size, self.config.embedding_dim, device=self.device_)
-                if self.conditions_.n_columns:
-                    if native is None:
-                        columns = rng.integers(self.conditions_.n_columns, size=size)
-                        values = self.conditions_.draw_values(columns, rng, log=False)
-                    else:
-                        columns, values = np.full(size, native[0]), np.full(size, native[1])
-                    cond = torch.from_numpy(self.conditions_.vectors(columns, values)).to(self.device_)
-                    noise = torch.cat([noise, cond], dim=1)
-                fake = self.activate_(self.network_(noise), gumbel_tau=0.2)
-                parts.append(fake.cpu().numpy())
-        return self.encoding_.decode(np.concatenate(parts), rng)
+        return self.network_.draw(count, native, rng)
 
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
-        from generators.neural.runtime import seeded_draws
-
-        return self._draw(n, None, seeded_draws(seed))
+        return self.network_.sample(n, seed)
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
-        from generators.neural.conditioning import sample_conditioned
-        from generators.neural.runtime import seeded_draws
-
-        rng = seeded_draws(seed)
-        return sample_conditioned(
-            lambda count, native: self._draw(count, native, rng),
-            conditions,
-            self.encoding_,
-            self.plan_.model_contract,
-            self.name,
-        )
+        return self.network_.sample_conditioned(conditions, seed, self.plan_.model_contract, self.name)
 
     # ---- save and load ----------------------------------------------------------------------------
 
     def _save(self, folder: Path) -> list[str]:
-        from generators.neural.runtime import ENCODING_FILE, TRAINING_FILE, WEIGHTS_FILE, save_weights
-
-        save_weights(folder / WEIGHTS_FILE, {"generator": self.network_})
-        (folder / ENCODING_FILE).write_text(json.dumps(self.encoding_.model_dump(mode="json")))
-        (folder / TRAINING_FILE).write_text(json.dumps(self.training_, indent=2))
-        return [WEIGHTS_FILE, ENCODING_FILE, TRAINING_FILE]
+        return self.network_.save(folder)
 
     def _load(self, folder: Path, contract: Contract) -> None:
         from ctgan.synthesizers.ctgan import Generator as Network
 
-        from generators.neural.encoding import TableEncoding
-        from generators.neural.runtime import (
-            ENCODING_FILE,
-            TRAINING_FILE,
-            WEIGHTS_FILE,
-            Activation,
-            ConditionSampler,
-            load_weights,
-            resolve_device,
-        )
+        from generators.neural.network import TrainedNetwork
+        from generators.neural.runtime import resolve_device
+
+        cfg = self.config
+
+        def build(encoding, condition_dim):
+            return Network(cfg.embedding_dim + condition_dim, cfg.generator_dim, encoding.width)
 
         device = resolve_device(self.device)
-        encoding = TableEncoding.model_validate_json((folder / ENCODING_FILE).read_text())
-        conditions = ConditionSampler.build(encoding)
-        network = Network(
-            self.config.embedding_dim + conditions.dim, self.config.generator_dim, encoding.width
-        )
-        try:
-            network.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["generator"])
-        except (KeyError, RuntimeError) as exc:
-            raise ConfigError(f"{folder / WEIGHTS_FILE} does not fit this CTGAN's config: {exc}") from exc
-        self.encoding_, self.network_, self.device_ = encoding, network.to(device).eval(), device
-        self.conditions_ = conditions
-        self.activate_ = Activation(encoding.spans(), encoding.width, device)
-        self.training_ = json.loads((folder / TRAINING_FILE).read_text())
+        self._keep(TrainedNetwork.load(folder, build, device, **self._role()))

@@ -13,8 +13,6 @@ What is ours:
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate
-from synthwright.errors import ConfigError, GeneratorError
+from generators.base import Generator, Progress
 
 
 class TVAEConfig(BaseModel):
@@ -56,22 +53,20 @@ class TVAEGenerator(Generator):
         import torch
         from ctgan.synthesizers.tvae import Decoder, Encoder
 
-        from generators.neural.encoding import TableEncoding
-        from generators.neural.runtime import ConditionSampler, TrainingClock, adam, resolve_device
+        from generators.neural.network import TrainedNetwork
+        from generators.neural.runtime import (
+            ConditionSampler,
+            TrainingClock,
+            adam,
+            fit_encoding,
+            resolve_device,
+        )
 
         cfg = self.config
         device = resolve_device(self.device)
         rng = np.random.default_rng(self.seed)
         torch.manual_seed(self.seed)  # torch may have been imported only now, after the base seeded
-        progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
-        encoding, matrix, codes = TableEncoding.fit_transform(
-            data,
-            contract,
-            max_modes=cfg.max_modes,
-            max_categories=cfg.max_categories,
-            mode_fit_rows=cfg.mode_fit_rows,
-            seed=self.seed,
-        )
+        encoding, matrix, codes = fit_encoding(data, contract, cfg, self.seed, progress)
         conditions = ConditionSampler.build(encoding, codes)
         loss = ReconstructionLoss(encoding, device)
         encoder = Encoder(encoding.width + conditions.dim, cfg.compress_dims, cfg.embedding_dim).to(device)
@@ -81,7 +76,13 @@ class TVAEGenerator(Generator):
         )
         rows = torch.from_numpy(matrix).to(device)
         n_rows = len(matrix)
-        clock = TrainingClock(cfg.epochs, cfg.max_minutes, progress, f"TVAE on {n_rows:,} rows")
+        clock = TrainingClock(
+            cfg.epochs,
+            cfg.max_minutes,
+            progress,
+            f"TVAE on {n_rows:,} rows",
+            diverged_hint="lower learning_rate or change the seed",
+        )
         for epoch in clock:
             order = rng.permutation(n_rows)
             for start in range(0, n_rows, cfg.batch_size):
@@ -104,101 +105,45 @@ class TVAEGenerator(Generator):
                 total.backward()
                 optimiser.step()
                 decoder.sigma.data.clamp_(0.01, 1.0)
-            losses = {"loss": float(total.detach().cpu())}
-            if not math.isfinite(losses["loss"]):
-                raise GeneratorError(
-                    f"TVAE training diverged at epoch {epoch + 1} (loss {losses['loss']})",
-                    hint="lower learning_rate or change the seed",
-                )
-            clock.record(epoch, losses)
-        self._keep(encoding, decoder.eval(), device)
-        self.training_ = clock.summary(device)
+            clock.record(epoch, {"loss": float(total.detach())})
+        self._keep(TrainedNetwork(decoder, encoding, device, clock.summary(device), **self._role()))
 
-    def _keep(self, encoding, decoder, device) -> None:
-        from generators.neural.runtime import Activation, ConditionSampler
+    def _role(self) -> dict:
+        """How the saved network is named, fed and decoded (generators.neural.network)."""
+        return {"key": "decoder", "noise_dim": self.config.embedding_dim, "learned_sigma": True}
 
-        self.encoding_, self.decoder_, self.device_ = encoding, decoder, device
-        self.conditions_ = ConditionSampler.build(encoding)
-        self.activate_ = Activation(encoding.spans(), encoding.width, device)
+    def _keep(self, network) -> None:
+        self.network_, self.encoding_, self.training_ = network, network.encoding, network.training
 
     # ---- sampling ---------------------------------------------------------------------------------
 
     def _draw(self, count: int, native, rng: np.random.Generator) -> pd.DataFrame:
-        """`count` decoded rows; `native` = (discrete column, slot) fixes the condition vector."""
-        import torch
-
-        from generators.neural.runtime import SAMPLE_BATCH
-
-        parts = []
-        with torch.no_grad():
-            for start in range(0, count, SAMPLE_BATCH):
-                size = min(SAMPLE_BATCH, count - start)
-                latent = torch.randn(size, self.config.embedding_dim, device=self.device_)
-                if self.conditions_.n_columns:
-                    if native is None:
-                        columns = rng.integers(self.conditions_.n_columns, size=size)
-                        values = self.conditions_.draw_values(columns, rng, log=False)
-                    else:
-                        columns, values = np.full(size, native[0]), np.full(size, native[1])
-                    cond = torch.from_numpy(self.conditions_.vectors(columns, values)).to(self.device_)
-                    latent = torch.cat([latent, cond], dim=1)
-                rebuilt, _ = self.decoder_(latent)
-                # one-hots are drawn from their softmax (ctgan takes the argmax, which loses rare values)
-                parts.append(self.activate_(rebuilt, gumbel_tau=1.0).cpu().numpy())
-        sigmas = self.decoder_.sigma.detach().cpu().numpy()
-        return self.encoding_.decode(np.concatenate(parts), rng, sigmas=sigmas)
+        return self.network_.draw(count, native, rng)
 
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
-        from generators.neural.runtime import seeded_draws
-
-        return self._draw(n, None, seeded_draws(seed))
+        return self.network_.sample(n, seed)
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
-        from generators.neural.conditioning import sample_conditioned
-        from generators.neural.runtime import seeded_draws
-
-        rng = seeded_draws(seed)
-        return sample_conditioned(
-            lambda count, native: self._draw(count, native, rng),
-            conditions,
-            self.encoding_,
-            self.plan_.model_contract,
-            self.name,
-        )
+        return self.network_.sample_conditioned(conditions, seed, self.plan_.model_contract, self.name)
 
     # ---- save and load ----------------------------------------------------------------------------
 
     def _save(self, folder: Path) -> list[str]:
-        from generators.neural.runtime import ENCODING_FILE, TRAINING_FILE, WEIGHTS_FILE, save_weights
-
-        save_weights(folder / WEIGHTS_FILE, {"decoder": self.decoder_})
-        (folder / ENCODING_FILE).write_text(json.dumps(self.encoding_.model_dump(mode="json")))
-        (folder / TRAINING_FILE).write_text(json.dumps(self.training_, indent=2))
-        return [WEIGHTS_FILE, ENCODING_FILE, TRAINING_FILE]
+        return self.network_.save(folder)
 
     def _load(self, folder: Path, contract: Contract) -> None:
         from ctgan.synthesizers.tvae import Decoder
 
-        from generators.neural.encoding import TableEncoding
-        from generators.neural.runtime import (
-            ENCODING_FILE,
-            TRAINING_FILE,
-            WEIGHTS_FILE,
-            ConditionSampler,
-            load_weights,
-            resolve_device,
-        )
+        from generators.neural.network import TrainedNetwork
+        from generators.neural.runtime import resolve_device
+
+        cfg = self.config
+
+        def build(encoding, condition_dim):
+            return Decoder(cfg.embedding_dim + condition_dim, cfg.decompress_dims, encoding.width)
 
         device = resolve_device(self.device)
-        encoding = TableEncoding.model_validate_json((folder / ENCODING_FILE).read_text())
-        cond_dim = ConditionSampler.build(encoding).dim
-        decoder = Decoder(self.config.embedding_dim + cond_dim, self.config.decompress_dims, encoding.width)
-        try:
-            decoder.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["decoder"])
-        except (KeyError, RuntimeError) as exc:
-            raise ConfigError(f"{folder / WEIGHTS_FILE} does not fit this TVAE's config: {exc}") from exc
-        self._keep(encoding, decoder.to(device).eval(), device)
-        self.training_ = json.loads((folder / TRAINING_FILE).read_text())
+        self._keep(TrainedNetwork.load(folder, build, device, **self._role()))
 
 
 class ReconstructionLoss:

@@ -7,6 +7,7 @@ and progress updates.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,17 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.nn import functional
 
+from data_contracts.model import Contract
 from generators.base import Progress, ProgressUpdate
 from generators.neural.encoding import Span, TableEncoding
-from synthwright.errors import ConfigError
-
-WEIGHTS_FILE = "weights.pt"
-ENCODING_FILE = "encoding.json"
-TRAINING_FILE = "training.json"
-SAMPLE_BATCH = 8192
+from synthwright.errors import ConfigError, GeneratorError
 
 
 def resolve_device(device: str) -> torch.device:
@@ -189,8 +187,16 @@ class ConditionSampler:
 class TrainingClock:
     """Epochs with a wall-clock budget, reporting each epoch's losses as a progress update."""
 
-    def __init__(self, epochs: int, max_minutes: float | None, progress: Progress, what: str):
+    def __init__(
+        self,
+        epochs: int,
+        max_minutes: float | None,
+        progress: Progress,
+        what: str,
+        diverged_hint: str = "lower the learning rate or change the seed",
+    ):
         self.epochs, self.max_minutes, self.progress, self.what = epochs, max_minutes, progress, what
+        self.diverged_hint = diverged_hint
         self.completed = 0
         self.stopped_early = False
         self.losses: list[dict[str, float]] = []
@@ -213,6 +219,12 @@ class TrainingClock:
             yield epoch
 
     def record(self, epoch: int, losses: dict[str, float]) -> None:
+        """Keep an epoch's losses; a loss that is not finite ends the training with a clear error."""
+        if not all(math.isfinite(v) for v in losses.values()):
+            raise GeneratorError(
+                f"training {self.what} diverged at epoch {epoch + 1} (losses {losses})",
+                hint=self.diverged_hint,
+            )
         self.completed = epoch + 1
         self.losses.append(losses)
         self.progress(ProgressUpdate(epoch + 1, self.epochs, f"training {self.what}", losses))
@@ -230,6 +242,21 @@ class TrainingClock:
             "device": str(device),
             "losses": self.losses,
         }
+
+
+def fit_encoding(
+    data: pd.DataFrame, contract: Contract, config: Any, seed: int, progress: Progress
+) -> tuple[TableEncoding, np.ndarray, np.ndarray]:
+    """The training matrix and discrete codes, encoded with the model config's encoding knobs."""
+    progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
+    return TableEncoding.fit_transform(
+        data,
+        contract,
+        max_modes=config.max_modes,
+        max_categories=config.max_categories,
+        mode_fit_rows=config.mode_fit_rows,
+        seed=seed,
+    )
 
 
 def adam(module: torch.nn.Module, lr: float, decay: float, betas: tuple[float, float]) -> torch.optim.Adam:

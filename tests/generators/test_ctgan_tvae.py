@@ -339,3 +339,20 @@ def test_a_second_condition_draws_about_what_its_match_rate_needs_not_the_whole_
     budget = max(conditioning.MIN_BUDGET, conditioning.BUDGET_PER_ROW * 300)
     assert max(drawn) <= conditioning.MAX_CHUNK
     assert sum(drawn) < budget / 4, drawn
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", NEURAL)
+def test_training_and_sampling_on_a_gpu(name, tmp_path):
+    """`-m gpu` on a GPU machine: the model trains, samples, conditions and reloads on CUDA."""
+    frame, contract = make_mixed_frame(rows=200, seed=5), mixed_contract()
+    generator = create_generator(name, FAST[name], seed=7, device="cuda").fit(frame, contract)
+    assert generator.training_["device"].startswith("cuda")
+    check_shape(generator.sample(50), contract)
+    pd.testing.assert_frame_equal(generator.sample(40, seed=2), generator.sample(40, seed=2))
+    assert (generator.sample(20, conditions={"colour": "red"})["colour"] == "red").all()
+    generator.save(tmp_path / "model")
+    loaded = Generator.load(tmp_path / "model")
+    assert next(loaded.network_.module.parameters()).is_cuda
+    check_shape(loaded.sample(30), contract)

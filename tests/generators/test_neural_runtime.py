@@ -184,9 +184,8 @@ def test_a_sampler_built_without_codes_still_makes_vectors(sampler_and_codes):
 # ---- devices ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU (tests/generators: gpu)")
 def test_explicit_cuda_without_a_gpu_is_a_clear_error():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a CUDA GPU")
     for asked in ["cuda", "cuda:0"]:
         with pytest.raises(ConfigError, match="CUDA") as info:
             resolve_device(asked)

@@ -6,9 +6,7 @@ real subprocess, to prove what a user at a terminal sees.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -22,12 +20,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from cli_support import Result, assert_clean_user_error, cli, exit_code, logging_restored
 from support import REPO, make_mixed_frame, mixed_contract
 
 import synthwright
 from data_contracts.io import contract_from_dict, load_contract, save_contract
 from generators.registry import generator_class
-from pipelines.cli import main
 from pipelines.frames import read_frame
 from pipelines.ingest import builtin_path, ingest
 
@@ -39,48 +37,10 @@ PLACEMENTS_CONTRACT = REPO / "data_contracts" / "examples" / "student_placements
 # Helpers
 
 
-@contextlib.contextmanager
-def _logging_restored():
-    """`main` adds log filters and a stderr handler; put the loggers back as they were."""
-    names = ["", "synthwright", "prefect", "prefect.flow_runs", "prefect.task_runs"]
-    saved = {n: (logging.getLogger(n).level, list(logging.getLogger(n).handlers)) for n in names}
-    filters = {n: list(logging.getLogger(n).filters) for n in names}
-    try:
-        yield
-    finally:
-        for name in names:
-            logger = logging.getLogger(name)
-            logger.setLevel(saved[name][0])
-            logger.handlers[:] = saved[name][1]
-            logger.filters[:] = filters[name]
-
-
 @pytest.fixture(autouse=True)
 def _restore_logging():
-    with _logging_restored():
+    with logging_restored():
         yield
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def _exit_code(args: list[str]) -> int:
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    code = info.value.code
-    return 0 if code is None else code
-
-
-def cli(capsys, *args) -> Result:
-    """Run `synthwright ARGS` in this process."""
-    capsys.readouterr()
-    code = _exit_code(list(args))
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
 
 
 def script(*args, cwd: Path) -> Result:
@@ -90,20 +50,6 @@ def script(*args, cwd: Path) -> Result:
         [str(SCRIPT), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-def assert_clean_user_error(result: Result, *needles: str) -> None:
-    """Exit 2, one `error:` line naming what is wrong, a `fix:` line, and no traceback."""
-    assert result.code == 2, result
-    lines = result.err.strip().splitlines()
-    assert lines, "nothing on stderr"
-    assert lines[0].startswith("error: "), result.err
-    assert sum(line.startswith("error:") for line in lines) == 1, result.err
-    assert any(line.strip().startswith("fix: ") for line in lines[1:]), result.err
-    assert "Traceback" not in result.err and "Traceback" not in result.out
-    assert "internal error" not in result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, result.err)
 
 
 @dataclass
@@ -154,8 +100,8 @@ def fitted(tmp_path_factory) -> Fitted:
     contract = folder / "mixed.yaml"
     save_contract(mixed_contract(), contract)
     model = folder / "model"
-    with _logging_restored():
-        code = _exit_code(
+    with logging_restored():
+        code = exit_code(
             ["fit", data, "--generator", "copula", "--out", model, "--contract", contract, "--seed", "3"]
         )
     assert code == 0
