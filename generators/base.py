@@ -83,10 +83,8 @@ class Generator(ABC):
         try:
             return cls.Config.model_validate(dict(config or {}))
         except ValidationError as exc:
-            knobs = ", ".join(
-                f"{k} (default {f.get_default(call_default_factory=True)!r})"
-                for k, f in cls.Config.model_fields.items()
-            )
+            defaults = cls.Config.model_validate({}).model_dump(mode="json")  # presets fill some
+            knobs = ", ".join(f"{k} (default {v!r})" for k, v in defaults.items())
             raise ConfigError(
                 validation_message(exc, f"{cls.name} generator config"),
                 hint=f"valid keys: {knobs or 'none'}",

@@ -14,6 +14,7 @@ GENERATORS: dict[str, str] = {
     "copula": "generators.copula:CopulaGenerator",
     "ctgan": "generators.ctgan:CTGANGenerator",
     "tvae": "generators.tvae:TVAEGenerator",
+    "diffusion": "generators.diffusion.generator:DiffusionGenerator",
     "bootstrap": "generators.bootstrap:BootstrapGenerator",
 }
 

@@ -318,10 +318,7 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
     rows = []
     for name in generator_names():
         klass = generator_class(name)
-        knobs = {
-            key: field.get_default(call_default_factory=True)
-            for key, field in klass.Config.model_fields.items()
-        }
+        knobs = klass.Config.model_validate({}).model_dump(mode="json")  # presets fill some defaults
         rows.append(
             {
                 "name": name,

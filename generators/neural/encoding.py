@@ -132,8 +132,8 @@ class TableEncoding(BaseModel):
         columns, blocks, codes = [], [], []
         for column in contract.columns:
             values = data[column.name]
-            if _is_discrete(column):
-                encoding, code = _fit_discrete(column, values, max_categories)
+            if is_discrete(column):
+                encoding, code = fit_discrete(column, values, max_categories)
                 columns.append(encoding)
                 blocks.append(np.eye(encoding.width, dtype=np.float32)[code])
                 codes.append(code)
@@ -159,16 +159,16 @@ class TableEncoding(BaseModel):
             if isinstance(column, NumericEncoding):
                 out[column.name] = _decode_numeric(column, block, rng, noise)
             else:
-                out[column.name] = _decode_discrete(column, block, rng)
+                out[column.name] = decode_discrete(column, block, rng)
             start += column.width
         return pd.DataFrame(out)
 
 
-def _is_discrete(column: Column) -> bool:
+def is_discrete(column: Column) -> bool:
     return column.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN, ColumnKind.TEXT)
 
 
-def _fit_discrete(
+def fit_discrete(
     column: Column, values: pd.Series, max_categories: int
 ) -> tuple[DiscreteEncoding, np.ndarray]:
     labels = values.astype(object).where(values.notna(), None)
@@ -198,7 +198,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _as_seconds(values: pd.Series) -> np.ndarray:
+def as_seconds(values: pd.Series) -> np.ndarray:
     """Numbers as float64; datetimes as seconds since the epoch; nulls as NaN."""
     if pd.api.types.is_datetime64_any_dtype(values):
         seconds = values.astype("datetime64[ns]").astype("int64").to_numpy() / 1e9
@@ -209,7 +209,7 @@ def _as_seconds(values: pd.Series) -> np.ndarray:
 def _fit_numeric(
     column: Column, values: pd.Series, max_modes: int, fit_rows: int, rng: np.random.Generator
 ) -> tuple[NumericEncoding, np.ndarray]:
-    x = _as_seconds(values)
+    x = as_seconds(values)
     present = ~np.isnan(x)
     seen = x[present]
     centre = float(seen.mean()) if seen.size else 0.0
@@ -309,7 +309,7 @@ def _decode_numeric(
     return pd.Series(x, dtype="float64")
 
 
-def _decode_discrete(column: DiscreteEncoding, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+def decode_discrete(column: DiscreteEncoding, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
     chosen = block.argmax(axis=1)
     labels = np.empty(column.width, dtype=object)
     labels[:] = column.values

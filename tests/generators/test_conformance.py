@@ -21,6 +21,7 @@ UNCONDITIONAL = [name for name in ALL if name not in CONDITIONAL]
 FAST: dict[str, dict] = {
     "ctgan": {"epochs": 2, "batch_size": 50, "pac": 5},
     "tvae": {"epochs": 2, "batch_size": 50},
+    "diffusion": {"preset": "fast"},
 }
 """Configs that keep the neural generators' fits to a second or so; the others train as they are."""
 

@@ -12,7 +12,12 @@ EXAMPLES = sorted((REPO / "pipelines" / "examples").glob("*.yaml"))
 
 
 def test_there_are_examples():
-    assert {p.name for p in EXAMPLES} >= {"demo.yaml", "adult.yaml", "adult_tvae.yaml"}
+    assert {p.name for p in EXAMPLES} >= {
+        "demo.yaml",
+        "adult.yaml",
+        "adult_tvae.yaml",
+        "adult_diffusion.yaml",
+    }
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -23,7 +28,8 @@ def test_example_spec_loads_and_its_generator_config_is_valid(path):
     assert spec.contract is None or spec.contract.exists()
 
 
-def test_the_neural_example_caps_its_training_time():
-    spec = load_spec(REPO / "pipelines" / "examples" / "adult_tvae.yaml")
-    assert spec.generator.name == "tvae"
+@pytest.mark.parametrize("name, generator", [("adult_tvae", "tvae"), ("adult_diffusion", "diffusion")])
+def test_the_neural_examples_cap_their_training_time(name, generator):
+    spec = load_spec(REPO / "pipelines" / "examples" / f"{name}.yaml")
+    assert spec.generator.name == generator
     assert spec.generator.config["max_minutes"] > 0
