@@ -28,8 +28,8 @@ from generators.base import Generator, Progress, ProgressUpdate
 from synthwright.errors import ConfigError
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "fast": {"epochs": 3, "batch_size": 64, "hidden": 64, "depth": 2, "sampling_steps": 6},
-    "default": {"epochs": 1000, "batch_size": 1024, "hidden": 256, "depth": 3, "sampling_steps": 8},
+    "fast": {"epochs": 3, "batch_size": 64, "hidden": 64, "depth": 2, "sampling_steps": 4},
+    "default": {"epochs": 1000, "batch_size": 1024, "hidden": 192, "depth": 3, "sampling_steps": 6},
     "quality": {
         "epochs": 2000,
         "batch_size": 4096,
@@ -66,6 +66,8 @@ class DiffusionConfig(BaseModel):
     sample_batch: PositiveInt = Field(
         4096, description="rows denoised at once when sampling (4,096 keeps a batch in the CPU's cache)"
     )
+    sigma_min: float = Field(0.01, gt=0, description="numbers' noise scale at t = 0 (normal-score units)")
+    sigma_max: float = Field(10.0, gt=0, description="numbers' noise scale at t = 1")
     quantiles: int = Field(1000, ge=2, description="points of each number's quantile map")
     max_categories: int = Field(1000, ge=2, description="one-hot slots per column; rarer values pool")
     max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")
@@ -94,7 +96,6 @@ class DiffusionGenerator(Generator):
         import torch
 
         from generators.diffusion.encoding import DiffusionEncoding
-        from generators.diffusion.process import MixedDiffusion
         from generators.neural.runtime import TrainingClock, resolve_device
 
         cfg = self.config
@@ -116,7 +117,7 @@ class DiffusionGenerator(Generator):
         batch = min(cfg.batch_size, n_rows)
         per_epoch = math.ceil(n_rows / batch)
         total_steps = cfg.epochs * per_epoch
-        process = MixedDiffusion(tuple(encoding.cardinalities()))
+        process = self._process(encoding)
         clock = TrainingClock(
             cfg.epochs,
             cfg.max_minutes,
@@ -148,6 +149,12 @@ class DiffusionGenerator(Generator):
         self.network_ = average.eval()
         self.training_ = clock.summary(device)
 
+    def _process(self, encoding):
+        from generators.diffusion.process import MixedDiffusion
+
+        cfg = self.config
+        return MixedDiffusion(tuple(encoding.cardinalities()), cfg.sigma_min, cfg.sigma_max)
+
     def _network(self, encoding):
         from generators.diffusion.network import Denoiser
 
@@ -171,13 +178,12 @@ class DiffusionGenerator(Generator):
     def _generate(self, n: int, seed: int, conditions: pd.DataFrame | None) -> pd.DataFrame:
         import torch
 
-        from generators.diffusion.process import MixedDiffusion
         from generators.neural.runtime import seeded_draws
 
         cfg, encoding = self.config, self.encoding_
         rng = seeded_draws(seed)
         net, device = self.network_, self._device()
-        process = MixedDiffusion(tuple(encoding.cardinalities()))
+        process = self._process(encoding)
         n_numbers, classes = len(encoding.numeric()), torch.tensor(encoding.cardinalities(), dtype=torch.long)
         fixed = None if conditions is None else self._fixed(conditions)
         numbers, codes = [], []

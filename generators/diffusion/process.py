@@ -31,8 +31,8 @@ from generators.diffusion.network import Denoiser
 @dataclass(frozen=True)
 class MixedDiffusion:
     classes: tuple[int, ...]
-    sigma_min: float = 0.002
-    sigma_max: float = 80.0
+    sigma_min: float = 0.01
+    sigma_max: float = 10.0
     sigma_data: float = 0.5
 
     def sigma(self, t: torch.Tensor) -> torch.Tensor:
