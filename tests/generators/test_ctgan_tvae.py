@@ -47,7 +47,8 @@ SAVED_FILES = ["contract.json", "encoding.json", "generator.json", "training.jso
 
 
 def make(name: str, seed: int = 7, **overrides) -> Generator:
-    return create_generator(name, {**FAST[name], **overrides}, seed=seed)
+    fast = FAST.get(name, {"preset": "fast"})  # the diffusion model's own preset
+    return create_generator(name, {**fast, **overrides}, seed=seed)
 
 
 def check_shape(sample: pd.DataFrame, contract: Contract) -> None:
@@ -126,7 +127,7 @@ def test_a_loaded_model_samples_conditions_like_the_original(fitted, tmp_path):
 # ---- time budget and progress ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NEURAL)
+@pytest.mark.parametrize("name", [*NEURAL, "diffusion"])
 def test_max_minutes_stops_training_early(name):
     frame, contract = make_mixed_frame(rows=150, seed=3), mixed_contract()
     updates = []

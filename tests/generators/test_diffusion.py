@@ -487,21 +487,7 @@ def test_tables_of_one_kind_and_constant_columns_fit_and_sample(name, frame, col
         assert all(sample[c].nunique() > 1 for c in sample.columns)
 
 
-# ---- time budget and progress --------------------------------------------------------------------------
-
-
-def test_max_minutes_stops_training_early():
-    frame, contract = make_mixed_frame(rows=150, seed=3), mixed_contract()
-    updates = []
-    generator = make(epochs=50, max_minutes=0.0001)  # 6 ms
-    generator.fit(frame, contract, progress=updates.append)
-    training = generator.training_
-    assert training["stopped_early"] is True
-    assert 1 <= training["epochs_completed"] < 50
-    assert len(training["losses"]) == training["epochs_completed"]
-    budget = [u for u in updates if "time budget" in u.message]
-    assert len(budget) == 1 and budget[0].done == training["epochs_completed"]
-    assert_conforms(generator.sample(20), contract)
+# ---- time budget and progress (stopping early: test_ctgan_tvae.py, for every neural generator) -------
 
 
 def test_a_spent_time_budget_still_trains_one_epoch_and_the_summary_is_saved(tmp_path):
