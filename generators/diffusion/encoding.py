@@ -47,6 +47,7 @@ class QuantileEncoding(BaseModel):
     unit: float
     quantiles: list[float]
     has_nulls: bool
+    all_null: bool = False  # never present in training: never made
 
     @property
     def width(self) -> int:
@@ -115,7 +116,8 @@ class DiffusionEncoding(BaseModel):
             unit = _unit(column)
             x = as_seconds(values)
             present = x[~np.isnan(x)]
-            if present.size == 0:
+            all_null = present.size == 0
+            if all_null:
                 present = np.zeros(1)
             spread = _dequantise(present, unit, rng)
             levels = np.linspace(0.0, 1.0, max(2, min(quantiles, spread.size)))
@@ -126,6 +128,7 @@ class DiffusionEncoding(BaseModel):
                     unit=unit,
                     quantiles=np.quantile(spread, levels).tolist(),
                     has_nulls=bool(np.isnan(x).any()),
+                    all_null=all_null,
                 )
             )
         return cls(columns=columns)
@@ -181,7 +184,9 @@ class DiffusionEncoding(BaseModel):
                 continue
             x = column.from_normal(numbers[:, number].astype(np.float64))
             number += 1
-            if column.has_nulls:
+            if column.all_null:
+                x = np.full(len(x), np.nan)
+            elif column.has_nulls:
                 x = np.where(codes[:, variable[column.name]] == 1, np.nan, x)
             if column.datetime:
                 out[column.name] = pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))

@@ -362,6 +362,22 @@ def test_a_null_pooled_beyond_max_categories_fits_and_is_made():
     assert sample["shop"].isna().any() and set(sample["shop"].dropna()) == {"a", "b"}
 
 
+def test_a_number_never_present_in_training_is_never_made():
+    """An all-null column is learned as a flag that is always "null"; an untrained (fast) model could
+    still draw "present" from it, so the encoding makes such a column null by rule."""
+    frame = pd.DataFrame({"shop": list("ab") * 25, "unknown": [np.nan] * 50})
+    contract = Contract(
+        dataset="all-null",
+        columns=[
+            Column(name="shop", kind=ColumnKind.CATEGORICAL),
+            Column(name="unknown", kind=ColumnKind.FLOAT, nullable=True),
+        ],
+    )
+    generator = make(epochs=1).fit(frame, contract)
+    assert generator.sample(200)["unknown"].isna().all()
+    assert generator.sample(20, conditions={"shop": "b"})["unknown"].isna().all()
+
+
 def test_a_condition_on_a_number_with_nulls_makes_it_present():
     rng = np.random.default_rng(1)
     rows = 150
