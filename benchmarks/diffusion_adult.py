@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -126,7 +127,7 @@ def main() -> None:
         "large_sample_rows_per_second": round(large / large_seconds) if large else None,
         "peak_rss_mib": round(peak_rss),
         **score(train, holdout, synthetic, contract),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": TARGETS,
     }
     trade_off = []

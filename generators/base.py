@@ -77,14 +77,18 @@ class Generator(ABC):
         self.device = device
 
     @classmethod
+    def config_defaults(cls) -> dict[str, Any]:
+        """Every knob with the value it takes when not given (a preset may fill some)."""
+        return cls.Config.model_validate({}).model_dump(mode="json")
+
+    @classmethod
     def parse_config(cls, config: BaseModel | Mapping[str, Any] | None) -> BaseModel:
         if isinstance(config, cls.Config):
             return config
         try:
             return cls.Config.model_validate(dict(config or {}))
         except ValidationError as exc:
-            defaults = cls.Config.model_validate({}).model_dump(mode="json")  # presets fill some
-            knobs = ", ".join(f"{k} (default {v!r})" for k, v in defaults.items())
+            knobs = ", ".join(f"{k} (default {v!r})" for k, v in cls.config_defaults().items())
             raise ConfigError(
                 validation_message(exc, f"{cls.name} generator config"),
                 hint=f"valid keys: {knobs or 'none'}",

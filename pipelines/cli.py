@@ -318,7 +318,7 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
     rows = []
     for name in generator_names():
         klass = generator_class(name)
-        knobs = klass.Config.model_validate({}).model_dump(mode="json")  # presets fill some defaults
+        knobs = klass.config_defaults()
         rows.append(
             {
                 "name": name,

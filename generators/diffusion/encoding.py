@@ -28,9 +28,9 @@ from data_contracts.model import ColumnKind, Contract
 from generators.neural.encoding import (
     DiscreteEncoding,
     as_seconds,
-    decode_discrete,
     fit_discrete,
     is_discrete,
+    labels_of,
 )
 
 _TAIL = 1e-7  # quantile levels are kept in [_TAIL, 1 - _TAIL]: normal scores within about ±5.2
@@ -94,6 +94,10 @@ class DiffusionEncoding(BaseModel):
 
     def cardinalities(self) -> list[int]:
         return [classes for _, classes in self.variables()]
+
+    def variable_index(self) -> dict[str, int]:
+        """Column name → its categorical variable (a discrete column's, or a number's null flag)."""
+        return {name: j for j, (name, _) in enumerate(self.variables())}  # names are unique
 
     # ---- fit and encode -------------------------------------------------------------------------
 
@@ -175,12 +179,11 @@ class DiffusionEncoding(BaseModel):
     def decode(self, numbers: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         """Normal scores and class codes → model columns."""
         out: dict[str, pd.Series] = {}
-        variable = {name: j for j, (name, _) in enumerate(self.variables())}  # names are unique
+        variable = self.variable_index()
         number = 0
         for column in self.columns:
             if isinstance(column, DiscreteEncoding):
-                chosen = np.eye(column.width, dtype=np.float32)[codes[:, variable[column.name]]]
-                out[column.name] = decode_discrete(column, chosen, rng)
+                out[column.name] = labels_of(column, codes[:, variable[column.name]], rng)
                 continue
             x = column.from_normal(numbers[:, number].astype(np.float64))
             number += 1

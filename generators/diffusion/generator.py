@@ -8,8 +8,8 @@ network input (numbers), trained by fixing a random subset of a row's columns on
 training rows, so `sample(conditions=...)` fixes any columns (numbers and datetimes too) in one pass,
 with no rejection sampling.
 
-Presets size the work: `fast` (tests: a second), `default` (Adult on 2 CPU cores in about a quarter
-of an hour), `quality` (a GPU). A preset fills every knob not given explicitly.
+Presets size the work: `fast` (tests: a second), `default` (Adult on 2 CPU cores in about nine
+minutes), `quality` (a GPU). A preset fills every knob not given explicitly.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class DiffusionConfig(BaseModel):
     sigma_min: float = Field(0.01, gt=0, description="numbers' noise scale at t = 0 (normal-score units)")
     sigma_max: float = Field(10.0, gt=0, description="numbers' noise scale at t = 1")
     quantiles: int = Field(1000, ge=2, description="points of each number's quantile map")
-    max_categories: int = Field(1000, ge=2, description="one-hot slots per column; rarer values pool")
+    max_categories: int = Field(1000, ge=2, description="classes per column; rarer values pool into one")
     max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")
 
     @model_validator(mode="before")
@@ -85,7 +85,7 @@ class DiffusionConfig(BaseModel):
 class DiffusionGenerator(Generator):
     name = "diffusion"
     Config = DiffusionConfig
-    summary = "our own tabular diffusion (EDM, quantile + one-hot): best fidelity; any conditions"
+    summary = "our own tabular diffusion (Gaussian numbers, masked categories): best fidelity; any conditions"
     libraries = ("torch", "scipy")
     supports_conditions = True
     config: DiffusionConfig
@@ -117,7 +117,7 @@ class DiffusionGenerator(Generator):
         batch = min(cfg.batch_size, n_rows)
         per_epoch = math.ceil(n_rows / batch)
         total_steps = cfg.epochs * per_epoch
-        process = self._process(encoding)
+        process = self._process(encoding, device)
         clock = TrainingClock(
             cfg.epochs,
             cfg.max_minutes,
@@ -125,6 +125,7 @@ class DiffusionGenerator(Generator):
             f"diffusion on {n_rows:,} rows",
             diverged_hint="lower learning_rate or change the seed",
         )
+        averaged, trained = list(average.parameters()), list(net.parameters())
         step = 0
         for epoch in clock:
             order = torch.from_numpy(rng.permutation(n_rows)).to(device)
@@ -142,18 +143,18 @@ class DiffusionGenerator(Generator):
                 step += 1
                 decay = min(cfg.ema_decay, (1 + step) / (10 + step))
                 with torch.no_grad():
-                    torch._foreach_lerp_(list(average.parameters()), list(net.parameters()), 1 - decay)
+                    torch._foreach_lerp_(averaged, trained, 1 - decay)
                 running += float(loss.detach())
             clock.record(epoch, {"loss": running / per_epoch})
         self.encoding_ = encoding
         self.network_ = average.eval()
         self.training_ = clock.summary(device)
 
-    def _process(self, encoding):
+    def _process(self, encoding, device):
         from generators.diffusion.process import MixedDiffusion
 
         cfg = self.config
-        return MixedDiffusion(tuple(encoding.cardinalities()), cfg.sigma_min, cfg.sigma_max)
+        return MixedDiffusion(encoding.cardinalities(), cfg.sigma_min, cfg.sigma_max, device)
 
     def _network(self, encoding):
         from generators.diffusion.network import Denoiser
@@ -183,20 +184,19 @@ class DiffusionGenerator(Generator):
         cfg, encoding = self.config, self.encoding_
         rng = seeded_draws(seed)
         net, device = self.network_, self._device()
-        process = self._process(encoding)
-        n_numbers, classes = len(encoding.numeric()), torch.tensor(encoding.cardinalities(), dtype=torch.long)
+        process = self._process(encoding, device)
+        n_numbers = len(encoding.numeric())
         fixed = None if conditions is None else self._fixed(conditions)
         numbers, codes = [], []
         with torch.inference_mode():
             for start in range(0, n, cfg.sample_batch):
                 size = min(cfg.sample_batch, n - start)
                 part = slice(start, start + size)
-                start_codes = classes.expand(size, -1).clone()
+                start_codes = process.masks.expand(size, -1)  # every free category starts masked
                 values = mask = condition = None
                 if fixed is not None:
-                    values, mask, given = (a[part] for a in fixed)
-                    condition = torch.cat([values * mask, mask.float()], dim=1).to(device)
-                    values, mask = values.to(device), mask.to(device)
+                    values, mask, given = (a[part].to(device) for a in fixed)
+                    condition = torch.cat([values * mask, mask.float()], dim=1)
                     start_codes = torch.where(given >= 0, given, start_codes)
 
                 def estimate(x, c, t, condition=condition, values=values, mask=mask):
@@ -206,17 +206,19 @@ class DiffusionGenerator(Generator):
                     return denoised, logits
 
                 noise = torch.randn(size, n_numbers, device=device)
-                x, c = process.sample(estimate, noise, start_codes.to(device), cfg.sampling_steps)
+                x, c = process.sample(estimate, noise, start_codes, cfg.sampling_steps)
                 numbers.append(x.cpu().numpy())
                 codes.append(c.cpu().numpy())
         if not numbers:
-            numbers, codes = [np.zeros((0, n_numbers), np.float32)], [np.zeros((0, len(classes)), np.int64)]
+            numbers = [np.zeros((0, n_numbers), np.float32)]
+            codes = [np.zeros((0, len(process.classes)), np.int64)]
         return encoding.decode(np.concatenate(numbers), np.concatenate(codes), rng)
 
     def _fixed(self, conditions: pd.DataFrame):
         """Conditions encoded: numbers' scores and mask (rows × numbers), categories' codes (-1 free)."""
         import torch
 
+        from generators.diffusion.encoding import QuantileEncoding
         from generators.neural.encoding import as_seconds
 
         encoding = self.encoding_
@@ -225,7 +227,7 @@ class DiffusionGenerator(Generator):
         values = np.zeros((n, len(numeric)), dtype=np.float32)
         mask = np.zeros((n, len(numeric)), dtype=bool)
         given = np.full((n, len(encoding.variables())), -1, dtype=np.int64)
-        variable = {name: j for j, (name, _) in enumerate(encoding.variables())}
+        variable = encoding.variable_index()
         for index, column in enumerate(numeric):
             if column.name in conditions.columns:
                 fixed = conditions[column.name].notna().to_numpy()
@@ -234,7 +236,7 @@ class DiffusionGenerator(Generator):
                 if column.has_nulls:
                     given[fixed, variable[column.name]] = 0  # present
         for column in encoding.columns:
-            if column.name not in conditions.columns or hasattr(column, "quantiles"):
+            if column.name not in conditions.columns or isinstance(column, QuantileEncoding):
                 continue
             fixed = conditions[column.name].notna().to_numpy()
             codes = encoding.codes(column, conditions[column.name][fixed])

@@ -20,20 +20,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch.nn import functional
 
 from generators.diffusion.network import Denoiser
+from generators.neural.encoding import Span
+from generators.neural.runtime import Activation
 
 
-@dataclass(frozen=True)
 class MixedDiffusion:
-    classes: tuple[int, ...]
-    sigma_min: float = 0.01
-    sigma_max: float = 10.0
-    sigma_data: float = 0.5
+    """The process for one model: its variables' class counts, the numbers' noise range, a device."""
+
+    sigma_data = 0.5
+
+    def __init__(self, classes: list[int], sigma_min: float, sigma_max: float, device: torch.device):
+        self.classes, self.sigma_min, self.sigma_max = list(classes), sigma_min, sigma_max
+        self.masks = torch.tensor(self.classes, dtype=torch.long, device=device)  # "masked" codes
+        # the logits of every variable in one padded view (CTGAN/TVAE's softmax slices, padded at -inf)
+        spans, start = [], 0
+        for k in self.classes:
+            spans.append(Span(start, k, "softmax"))
+            start += k
+        self.slices = Activation(spans, start, device)
 
     def sigma(self, t: torch.Tensor) -> torch.Tensor:
         return torch.exp(math.log(self.sigma_min) + t * (math.log(self.sigma_max) - math.log(self.sigma_min)))
@@ -55,8 +64,7 @@ class MixedDiffusion:
 
     def masked_codes(self, codes: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
         """`codes` with the masked entries set to each variable's "masked" code (its class count)."""
-        masks = torch.tensor(self.classes, device=codes.device).expand_as(codes)
-        return torch.where(masked, masks, codes)
+        return torch.where(masked, self.masks.expand_as(codes), codes)
 
     def loss(
         self,
@@ -81,17 +89,10 @@ class MixedDiffusion:
             weight = (sigma**2 + self.sigma_data**2) / (sigma * self.sigma_data) ** 2
             total = total + (weight * (clean - numbers) ** 2).mean()
         if codes.shape[1] and masked.any():
-            entropy = self._cross_entropy(logits, codes)
+            padded = self.slices.padded(logits)  # rows × variables × most classes
+            entropy = functional.cross_entropy(padded.transpose(1, 2), codes, reduction="none")
             total = total + (entropy * masked).sum() / masked.sum()
         return total
-
-    def _cross_entropy(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """Rows × variables: cross entropy of each variable's slice of the logits."""
-        parts = torch.split(logits, list(self.classes), dim=1)
-        return torch.stack(
-            [functional.cross_entropy(part, codes[:, j], reduction="none") for j, part in enumerate(parts)],
-            dim=1,
-        )
 
     def sample(
         self,
@@ -99,7 +100,6 @@ class MixedDiffusion:
         noise: torch.Tensor,
         codes: torch.Tensor,
         steps: int,
-        generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Clean (numbers, codes) from unit `noise` and `codes` (masked where free) in `steps` calls.
 
@@ -107,7 +107,7 @@ class MixedDiffusion:
         times = torch.linspace(1.0, 0.0, steps + 1, device=noise.device)
         x = noise * self.sigma(times[0])
         previous: torch.Tensor | None = None
-        masks = torch.tensor(self.classes, device=codes.device).reshape(1, -1)
+        masks = self.masks.reshape(1, -1)
         for i in range(steps):
             t, following = times[i], times[i + 1]
             denoised, logits = estimate(x, codes, t)
@@ -135,20 +135,7 @@ class MixedDiffusion:
         """A class for each (row, variable) pair from its softmax, by inverse CDF: one uniform per
         pair, every pair at once in a padded (pairs, most classes) view. (Gumbel-max needs a uniform
         and two logarithms per class: several times the cost on a CPU.)"""
-        columns = self._padding_index(logits.device).view(len(self.classes), -1)[variables]
-        padded = logits[rows.unsqueeze(1), columns] + self._padding_mask(logits.device)[variables]
+        padded = self.slices.slice_logits(logits[rows], variables)
         cumulative = torch.softmax(padded, dim=1).cumsum_(dim=1)
         chosen = (cumulative < torch.rand(len(rows), 1, device=logits.device)).sum(dim=1)
-        return torch.minimum(chosen, torch.tensor(self.classes, device=logits.device)[variables] - 1)
-
-    def _padding_index(self, device: torch.device) -> torch.Tensor:
-        longest, index, start = max(self.classes), [], 0
-        for k in self.classes:
-            index += list(range(start, start + k)) + [start] * (longest - k)
-            start += k
-        return torch.tensor(index, dtype=torch.long, device=device)
-
-    def _padding_mask(self, device: torch.device) -> torch.Tensor:
-        longest = max(self.classes)
-        mask = [[0.0] * k + [-math.inf] * (longest - k) for k in self.classes]
-        return torch.tensor(mask, device=device)
+        return torch.minimum(chosen, self.masks[variables] - 1)

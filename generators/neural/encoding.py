@@ -159,7 +159,7 @@ class TableEncoding(BaseModel):
             if isinstance(column, NumericEncoding):
                 out[column.name] = _decode_numeric(column, block, rng, noise)
             else:
-                out[column.name] = decode_discrete(column, block, rng)
+                out[column.name] = labels_of(column, block.argmax(axis=1), rng)
             start += column.width
         return pd.DataFrame(out)
 
@@ -309,8 +309,8 @@ def _decode_numeric(
     return pd.Series(x, dtype="float64")
 
 
-def decode_discrete(column: DiscreteEncoding, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-    chosen = block.argmax(axis=1)
+def labels_of(column: DiscreteEncoding, chosen: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    """The value of each chosen slot; the pooled slot draws among the rare values by their counts."""
     labels = np.empty(column.width, dtype=object)
     labels[:] = column.values
     values = labels[chosen]
