@@ -15,6 +15,7 @@ GENERATORS: dict[str, str] = {
     "ctgan": "generators.ctgan:CTGANGenerator",
     "tvae": "generators.tvae:TVAEGenerator",
     "diffusion": "generators.diffusion.generator:DiffusionGenerator",
+    "llm": "generators.llm.generator:LLMGenerator",
     "bootstrap": "generators.bootstrap:BootstrapGenerator",
 }
 

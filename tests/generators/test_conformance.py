@@ -22,6 +22,7 @@ FAST: dict[str, dict] = {
     "ctgan": {"epochs": 2, "batch_size": 50, "pac": 5},
     "tvae": {"epochs": 2, "batch_size": 50},
     "diffusion": {"preset": "fast"},
+    "llm": {"preset": "fast"},
 }
 """Configs that keep the neural generators' fits to a second or so; the others train as they are."""
 

@@ -127,7 +127,7 @@ def test_a_loaded_model_samples_conditions_like_the_original(fitted, tmp_path):
 # ---- time budget and progress ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [*NEURAL, "diffusion"])
+@pytest.mark.parametrize("name", [*NEURAL, "diffusion", "llm"])
 def test_max_minutes_stops_training_early(name):
     frame, contract = make_mixed_frame(rows=150, seed=3), mixed_contract()
     updates = []

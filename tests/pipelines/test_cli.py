@@ -131,7 +131,7 @@ def test_generators_json_lists_each_generator_with_its_config_defaults(capsys):
     result = cli(capsys, "generators", "--json")
     assert result.code == 0
     rows = {row["name"]: row for row in json.loads(result.out)}
-    assert list(rows) == ["copula", "ctgan", "tvae", "diffusion", "bootstrap"]
+    assert list(rows) == ["copula", "ctgan", "tvae", "diffusion", "llm", "bootstrap"]
     assert rows["diffusion"]["config"]["preset"] == "default"
     assert rows["diffusion"]["config"]["epochs"] == generator_class("diffusion").Config().epochs
     for neural in ("ctgan", "tvae"):

@@ -17,6 +17,7 @@ def test_there_are_examples():
         "adult.yaml",
         "adult_tvae.yaml",
         "adult_diffusion.yaml",
+        "adult_llm.yaml",
     }
 
 
@@ -28,7 +29,9 @@ def test_example_spec_loads_and_its_generator_config_is_valid(path):
     assert spec.contract is None or spec.contract.exists()
 
 
-@pytest.mark.parametrize("name, generator", [("adult_tvae", "tvae"), ("adult_diffusion", "diffusion")])
+@pytest.mark.parametrize(
+    "name, generator", [("adult_tvae", "tvae"), ("adult_diffusion", "diffusion"), ("adult_llm", "llm")]
+)
 def test_the_neural_examples_cap_their_training_time(name, generator):
     spec = load_spec(REPO / "pipelines" / "examples" / f"{name}.yaml")
     assert spec.generator.name == generator
