@@ -91,7 +91,7 @@ class LLMGenerator(Generator):
     name = "llm"
     Config = LLMConfig
     summary = "our own transformer writing rows token by token (or a local LLM fine-tuned); text columns"
-    libraries = ("torch", "transformers")
+    libraries: tuple[str, ...] = ("torch",)
     supports_conditions = True
     config: LLMConfig
 
@@ -187,6 +187,7 @@ class LLMGenerator(Generator):
             diverged_hint="lower fine_tune_learning_rate or change the seed",
         )
         pretrained.fine_tune(model, writer, data, cfg, clock, np.random.default_rng(self.seed))
+        self.libraries = ("torch", "transformers")  # recorded on save: the model folder needs both
         self.base_ = (model, tokenizer)
         self.writer_ = writer
         self.training_ = clock.summary(device)
@@ -340,6 +341,7 @@ class LLMGenerator(Generator):
         if self.config.base_model is not None:
             from generators.llm import pretrained
 
+            self.libraries = ("torch", "transformers")
             self.base_ = pretrained.load_pretrained(folder / MODEL_FOLDER, device)
             sentences = pretrained.SentenceFormat.model_validate_json((folder / SENTENCES_FILE).read_text())
             self.writer_ = pretrained.Writer(sentences, self.base_[1])

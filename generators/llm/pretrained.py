@@ -596,17 +596,16 @@ def write_rows(
     from generators.llm.draw import draw
 
     fields = writer.format.fields
-    given_ids: dict[int, list[list[int]]] = {}
-    given_rows: dict[int, np.ndarray] = {}
+    given_ids: dict[int, dict[int, list[int]]] = {}  # field → row → the given value's tokens
     if conditions is not None:
         for index, field in enumerate(fields):
             if field.name in conditions.columns:
-                present = conditions[field.name].notna().to_numpy()
-                given_rows[index] = present
-                given_ids[index] = writer.value_ids(index, conditions[field.name].where(present, None))
+                rows = np.flatnonzero(conditions[field.name].notna().to_numpy())
+                ids = writer.value_ids(index, conditions[field.name].iloc[rows])
+                given_ids[index] = dict(zip(rows.tolist(), ids, strict=True))
     programs = []
     for row in range(n):
-        given = {i: given_ids[i][row] for i in given_ids if given_rows[i][row]}
+        given = {i: by_row[row] for i, by_row in given_ids.items() if row in by_row}
         order = [i for i in range(len(fields)) if i in given] + [
             i for i in range(len(fields)) if i not in given
         ]

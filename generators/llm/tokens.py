@@ -7,8 +7,9 @@ The vocabulary is built from the contract and the training data, one token set p
     (1 for integers, 10^-d for floats written with d decimals, a day for date-only columns), so every
     value on that grid between the range's ends can be written. Its first token is a *bin* of
     consecutive counts (every training value its own bin when there are few, else quantile bins of the
-    training values; the bins tile the whole range), followed by `digits` tokens that write the offset
-    inside the bin in base `radix`, most significant first. A null is a bin token of its own;
+    training values, the widest then split while bins are left; the bins tile the whole range),
+    followed by `digits` tokens that write the offset inside the bin, most significant first, in the
+    smallest base (≤ `max_radix`) that needs no more digits. A null is a bin token of its own;
   - a free-text column is written character by character (the characters seen in training) and ends
     with an END token; PAD fills the rest of its `max_length + 1` positions.
 Every row has the same positions ("slots") in the same order (text columns last), so a batch needs no
