@@ -165,6 +165,12 @@ class Writer:
         self.digit = [self._single(d) for d in _DIGITS]
         self.digit_value = {token: i for i, token in enumerate(self.digit)}
         self.minus, self.point = self._single("-"), self._single(".")
+        if len({*self.digit, self.minus, self.point, self.comma}) != 13:
+            raise ConfigError(
+                "the base model's tokenizer does not tell the digits, '-', '.' and ',' apart "
+                "(some read as the same token, e.g. its unknown token)",
+                hint="use a tokenizer with a token of its own for each of them",
+            )
         self.phrases = [(self._ids(f"{f.name} is "), self._ids(f" {f.name} is ")) for f in format_.fields]
         self.tries = {i: self._trie(f) for i, f in enumerate(format_.fields) if f.kind == "category"}
         special = set(tokenizer.all_special_ids)
@@ -179,8 +185,10 @@ class Writer:
             if field.kind == "category":
                 total += _depth(self.tries[index])
             elif field.kind == "number":
-                widest = max(len(str(abs(field.low))), len(str(abs(field.high))))
-                total += widest + 3  # sign, point and comma
+                scale = 10**field.decimals
+                whole = max(len(str(abs(field.low) // scale)), len(str(abs(field.high) // scale)))
+                sign = 1 if field.low < 0 else 0
+                total += sign + whole + (1 + field.decimals if field.decimals else 0) + 1  # and the comma
             else:
                 total += 1  # the end of text
         return total
@@ -206,10 +214,14 @@ class Writer:
 
     def _single(self, char: str) -> int:
         ids = self._ids(char)
+        problem = None
         if len(ids) != 1:
+            problem = f"writes {char!r} as {len(ids)} tokens"
+        elif self.tokenizer.decode(ids) != char:
+            problem = f"reads {char!r} back as {self.tokenizer.decode(ids)!r} (an unknown token?)"
+        if problem:
             raise ConfigError(
-                f"the base model's tokenizer writes {char!r} as {len(ids)} tokens; numbers are written one "
-                "character per token",
+                f"the base model's tokenizer {problem}; numbers are written one character per token",
                 hint="use a tokenizer with single-character tokens for digits, '-', '.' and ','",
             )
         return ids[0]
