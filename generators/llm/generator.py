@@ -86,6 +86,12 @@ class LLMConfig(BaseModel):
         preset = values.get("preset", "default")
         return {**PRESETS.get(preset, PRESETS["default"]), **values}
 
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> LLMConfig:
+        if self.width % self.heads:
+            raise ValueError(f"width ({self.width}) must be a multiple of heads ({self.heads})")
+        return self
+
 
 class LLMGenerator(Generator):
     name = "llm"
@@ -348,10 +354,10 @@ class LLMGenerator(Generator):
             self.training_ = json.loads((folder / TRAINING_FILE).read_text())
             return
         vocabulary = RowVocabulary.model_validate_json((folder / VOCABULARY_FILE).read_text())
-        net = self._network(vocabulary)
         try:
+            net = self._network(vocabulary)
             net.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["transformer"])
-        except (KeyError, RuntimeError) as exc:
+        except (KeyError, RuntimeError, ValueError) as exc:
             raise ConfigError(
                 f"{folder / WEIGHTS_FILE} does not fit the model's config: {exc}",
                 hint="load the folder with the config it was saved with (generator.json)",

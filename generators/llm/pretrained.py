@@ -17,7 +17,6 @@ and no pickled code runs. The fine-tuned model is saved the same way, beside the
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import ColumnKind, Contract
-from generators.llm.tokens import _bound_seconds, _unit_of
+from generators.llm.tokens import bound_seconds, unit_of, count_range
 from generators.neural.encoding import OTHER, DiscreteEncoding, as_seconds, fit_discrete, labels_of
 from synthwright.errors import ConfigError, MissingDependencyError
 
@@ -124,11 +123,11 @@ class SentenceFormat(BaseModel):
             else:
                 x = as_seconds(values)
                 present = x[~np.isnan(x)]
-                unit, decimals = _unit_of(column, present, max_decimals)
+                unit, decimals = unit_of(column, present, max_decimals)
                 fallback = (present.min(), present.max()) if present.size else (0.0, 0.0)
-                low = _bound_seconds(column.min) if column.min is not None else fallback[0]
-                high = _bound_seconds(column.max) if column.max is not None else fallback[1]
-                low_count, high_count = math.ceil(low / unit - 1e-9), math.floor(high / unit + 1e-9)
+                low = bound_seconds(column.min) if column.min is not None else fallback[0]
+                high = bound_seconds(column.max) if column.max is not None else fallback[1]
+                low_count, high_count = count_range(low, high, unit)
                 if high_count < low_count:
                     raise ConfigError(
                         f"column {column.name!r}: its range holds no value at {decimals} decimal(s)",

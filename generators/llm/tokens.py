@@ -374,14 +374,14 @@ def _fit_number(
     present = x[~np.isnan(x)]
     all_null = present.size == 0
     datetime = column.kind is ColumnKind.DATETIME
-    unit, decimals = _unit_of(column, present, max_decimals)
-    low = _bound_seconds(column.min) if column.min is not None else (present.min() if present.size else 0.0)
-    high = _bound_seconds(column.max) if column.max is not None else (present.max() if present.size else low)
-    base, top = math.ceil(low / unit - 1e-9), math.floor(high / unit + 1e-9)
+    unit, decimals = unit_of(column, present, max_decimals)
+    low = bound_seconds(column.min) if column.min is not None else (present.min() if present.size else 0.0)
+    high = bound_seconds(column.max) if column.max is not None else (present.max() if present.size else low)
+    base, top = count_range(low, high, unit)
     while top < base and decimals < 12 and not datetime and column.kind is ColumnKind.FLOAT:
         decimals += 1  # a range narrower than one unit: write finer
         unit = 10.0**-decimals
-        base, top = math.ceil(low / unit - 1e-9), math.floor(high / unit + 1e-9)
+        base, top = count_range(low, high, unit)
     if top < base:
         raise ConfigError(
             f"column {column.name!r}: its range [{column.min}, {column.max}] holds no value the llm "
@@ -424,13 +424,11 @@ def _bin_edges(counts: np.ndarray, span: int, max_bins: int) -> np.ndarray:
     offsets need as few digits as possible)."""
     if span + 1 <= max_bins:
         return np.arange(span + 1, dtype=np.int64)
-    distinct = np.unique(counts)
-    if distinct.size <= max_bins:
-        edges = distinct
-    else:
-        levels = np.linspace(0.0, 1.0, max_bins + 1)[:-1]
-        edges = np.unique(np.quantile(counts, levels, method="inverted_cdf").astype(np.int64))
-    edges = np.unique(np.concatenate([[0], edges])).astype(np.int64)
+    edges = np.unique(np.concatenate([[0], counts])).astype(np.int64)
+    if edges.size > max_bins:  # quantile bins; the first always starts at 0
+        levels = np.linspace(0.0, 1.0, max_bins)[:-1]
+        quantiles = np.quantile(counts, levels, method="inverted_cdf").astype(np.int64)
+        edges = np.unique(np.concatenate([[0], quantiles])).astype(np.int64)
     if edges.size < max_bins:
         ends = np.append(edges[1:], span + 1)
         widths = ends - edges
@@ -457,7 +455,7 @@ def _smallest_radix(largest: int, digits: int) -> int:
     return radix
 
 
-def _unit_of(column: Column, present: np.ndarray, max_decimals: int) -> tuple[float, int]:
+def unit_of(column: Column, present: np.ndarray, max_decimals: int) -> tuple[float, int]:
     """The grid a number is written on: whole units for integers and dates, the fewest decimals (at
     most `max_decimals`) that hold every training value for floats, the coarsest of a day, an hour,
     a minute or a second that holds every training timestamp."""
@@ -472,12 +470,24 @@ def _unit_of(column: Column, present: np.ndarray, max_decimals: int) -> tuple[fl
         return 1.0, 0
     for decimals in range(max_decimals + 1):
         scaled = present * 10.0**decimals
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(np.abs(scaled - np.round(scaled)) <= _slack(scaled)):
             return 10.0**-decimals, decimals
     return 10.0**-max_decimals, max_decimals
 
 
-def _bound_seconds(bound: Any) -> float:
+def _slack(counts: Any) -> Any:
+    """How far a value may sit from a whole count and still be that count: float64 rounding only
+    (a few units in the last place), never a fraction of a unit."""
+    return 16 * np.spacing(np.abs(counts))
+
+
+def count_range(low: float, high: float, unit: float) -> tuple[int, int]:
+    """The first and last whole counts of `unit` inside [low, high] (ends on the grid included)."""
+    first, last = low / unit, high / unit
+    return math.ceil(first - float(_slack(first))), math.floor(last + float(_slack(last)))
+
+
+def bound_seconds(bound: Any) -> float:
     if isinstance(bound, int | float):
         return float(bound)
     return pd.Timestamp(bound).value / 1e9
