@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import ColumnKind, Contract
-from generators.llm.tokens import bound_seconds, unit_of, count_range
+from generators.llm.tokens import bound_seconds, count_range, unit_of
 from generators.neural.encoding import OTHER, DiscreteEncoding, as_seconds, fit_discrete, labels_of
 from synthwright.errors import ConfigError, MissingDependencyError
 
