@@ -27,13 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diffusion_adult import score, split  # noqa: E402  (the shared protocol)
 
-from data_contracts.model import ColumnKind, Contract  # noqa: E402
+from data_contracts.conform import rows_inside  # noqa: E402
 from generators.base import seeded  # noqa: E402
 from generators.registry import create_generator  # noqa: E402
 from validators.contract import check_contract  # noqa: E402
@@ -47,29 +44,6 @@ TARGETS = {
     "sample_rows_per_second": 2_000,
     "raw_rows_valid_share": 1.0,
 }
-
-
-def rows_inside(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
-    """Per row: every value inside its column's categories, range and nullability, with no repair."""
-    ok = np.ones(len(frame), dtype=bool)
-    for column in contract.columns:
-        values = frame[column.name]
-        present = values.notna().to_numpy()
-        if not column.nullable:
-            ok &= present
-        if column.kind is ColumnKind.CATEGORICAL and column.values is not None:
-            ok &= ~present | values.isin(column.values).to_numpy()
-        if column.kind in (ColumnKind.INTEGER, ColumnKind.FLOAT):
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            inside = np.ones(len(x), dtype=bool)
-            if column.min is not None:
-                inside &= x >= column.min
-            if column.max is not None:
-                inside &= x <= column.max
-            if column.kind is ColumnKind.INTEGER:
-                inside &= x == np.round(x)
-            ok &= ~present | np.nan_to_num(inside, nan=False).astype(bool)
-    return ok
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ column — is returned as a problem, because it means the generator is broken.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from data_contracts.dtypes import pandas_dtype, parse_column
@@ -63,3 +64,34 @@ def _conform_column(values: pd.Series, column: Column) -> tuple[pd.Series, str |
 def empty_frame(contract: Contract) -> pd.DataFrame:
     """Zero rows with the contract's columns and dtypes."""
     return pd.DataFrame({c.name: pd.Series([], dtype=pandas_dtype(c)) for c in contract.columns})
+
+
+def rows_inside(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
+    """Per row, whether every value is inside its column as it stands, with nothing repaired: a known
+    category, a number or date within min/max (whole for integers), a null only where nullable.
+
+    What `conform` would round or clip counts as outside: this is how a generator's own output is
+    shown to keep the contract by construction."""
+    ok = np.ones(len(frame), dtype=bool)
+    for column in contract.columns:
+        values = frame[column.name]
+        present = values.notna().to_numpy()
+        inside = np.ones(len(frame), dtype=bool)
+        if column.kind is ColumnKind.CATEGORICAL and column.values is not None:
+            inside = values.isin(column.values).to_numpy()
+        elif column.kind in (ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.DATETIME):
+            if column.kind is ColumnKind.DATETIME:
+                x = pd.to_datetime(values, errors="coerce")
+                low = pd.Timestamp(column.min) if column.min is not None else None
+                high = pd.Timestamp(column.max) if column.max is not None else None
+            else:
+                x = pd.to_numeric(values, errors="coerce").astype("float64")
+                low, high = column.min, column.max
+            if low is not None:
+                inside &= (x >= low).fillna(False).to_numpy(dtype=bool)
+            if high is not None:
+                inside &= (x <= high).fillna(False).to_numpy(dtype=bool)
+            if column.kind is ColumnKind.INTEGER:
+                inside &= (x == x.round()).fillna(False).to_numpy(dtype=bool)
+        ok &= np.where(present, inside, column.nullable)
+    return ok

@@ -296,6 +296,16 @@ def seeded(seed: int) -> Iterator[None]:
             torch.random.set_rng_state(torch_state)
 
 
+def with_preset(values: Any, presets: Mapping[str, Mapping[str, Any]]) -> Any:
+    """A config's raw values with its preset's knobs filled in where not given (before validation).
+
+    An unknown preset fills the default's knobs, so that the preset's own check alone reports it."""
+    if not isinstance(values, dict):
+        return values
+    preset = values.get("preset", "default")
+    return {**presets.get(preset, presets["default"]), **values}
+
+
 def _silent(update: ProgressUpdate) -> None:
     return None
 

@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate
+from generators.base import Generator, Progress, ProgressUpdate, with_preset
 from synthwright.errors import ConfigError
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -75,11 +75,7 @@ class DiffusionConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_from_preset(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        preset = values.get("preset", "default")
-        # an unknown preset is reported by the Literal check alone, not as missing knobs too
-        return {**PRESETS.get(preset, PRESETS["default"]), **values}
+        return with_preset(values, PRESETS)
 
 
 class DiffusionGenerator(Generator):
@@ -96,7 +92,7 @@ class DiffusionGenerator(Generator):
         import torch
 
         from generators.diffusion.encoding import DiffusionEncoding
-        from generators.neural.runtime import TrainingClock, resolve_device
+        from generators.neural.runtime import TrainingClock, cosine_schedule, resolve_device
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -136,7 +132,7 @@ class DiffusionGenerator(Generator):
                 condition, revealed = _training_condition(x, c, cfg.conditioned_share)
                 loss = process.loss(net, x, c, condition, revealed)
                 for group in optimiser.param_groups:
-                    group["lr"] = _cosine(cfg.learning_rate, step, total_steps)
+                    group["lr"] = cosine_schedule(cfg.learning_rate, step, total_steps)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
@@ -265,18 +261,11 @@ class DiffusionGenerator(Generator):
 
     def _load(self, folder: Path, contract: Contract) -> None:
         from generators.diffusion.encoding import DiffusionEncoding
-        from generators.neural.runtime import load_weights, resolve_device
+        from generators.neural.runtime import resolve_device, restore_weights
 
         device = resolve_device(self.device)
         encoding = DiffusionEncoding.model_validate_json((folder / ENCODING_FILE).read_text())
-        net = self._network(encoding)
-        try:
-            net.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["denoiser"])
-        except (KeyError, RuntimeError) as exc:
-            raise ConfigError(
-                f"{folder / WEIGHTS_FILE} does not fit the model's config: {exc}",
-                hint="load the folder with the config it was saved with (generator.json)",
-            ) from exc
+        net = restore_weights(lambda: self._network(encoding), folder / WEIGHTS_FILE, "denoiser", device)
         self.encoding_ = encoding
         self.network_ = net.to(device).eval()
         self.training_ = json.loads((folder / TRAINING_FILE).read_text())
@@ -294,9 +283,3 @@ def _training_condition(numbers, codes, share: float):
     fixed = (torch.rand(size, numbers.shape[1], device=device) < chance) & conditioned
     revealed = (torch.rand(size, codes.shape[1], device=device) < chance) & conditioned
     return torch.cat([numbers * fixed, fixed.float()], dim=1), revealed
-
-
-def _cosine(peak: float, step: int, total: int) -> float:
-    """From `peak` down to a tenth of it on a half cosine over the whole training."""
-    progress = min(step / max(total, 1), 1.0)
-    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))

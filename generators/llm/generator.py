@@ -23,8 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate
-from synthwright.errors import ConfigError
+from generators.base import Generator, Progress, ProgressUpdate, with_preset
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 2, "batch_size": 64, "width": 32, "depth": 1, "heads": 2},
@@ -81,10 +80,7 @@ class LLMConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_from_preset(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        preset = values.get("preset", "default")
-        return {**PRESETS.get(preset, PRESETS["default"]), **values}
+        return with_preset(values, PRESETS)
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> LLMConfig:
@@ -107,7 +103,7 @@ class LLMGenerator(Generator):
         import torch
 
         from generators.llm.tokens import RowVocabulary
-        from generators.neural.runtime import TrainingClock, resolve_device
+        from generators.neural.runtime import TrainingClock, cosine_schedule, resolve_device
 
         cfg = self.config
         if cfg.base_model is not None:
@@ -152,7 +148,7 @@ class LLMGenerator(Generator):
                 slots = layout.training_orders(len(rows), cfg.conditioned_share)
                 loss = layout.loss(net, rows, slots)
                 for group in optimiser.param_groups:
-                    group["lr"] = _schedule(cfg.learning_rate, step, total_steps)
+                    group["lr"] = cosine_schedule(cfg.learning_rate, step, total_steps, warm_share=0.02)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -341,7 +337,7 @@ class LLMGenerator(Generator):
 
     def _load(self, folder: Path, contract: Contract) -> None:
         from generators.llm.tokens import RowVocabulary
-        from generators.neural.runtime import load_weights, resolve_device
+        from generators.neural.runtime import resolve_device, restore_weights
 
         device = resolve_device(self.device)
         if self.config.base_model is not None:
@@ -354,14 +350,7 @@ class LLMGenerator(Generator):
             self.training_ = json.loads((folder / TRAINING_FILE).read_text())
             return
         vocabulary = RowVocabulary.model_validate_json((folder / VOCABULARY_FILE).read_text())
-        try:
-            net = self._network(vocabulary)
-            net.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)["transformer"])
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise ConfigError(
-                f"{folder / WEIGHTS_FILE} does not fit the model's config: {exc}",
-                hint="load the folder with the config it was saved with (generator.json)",
-            ) from exc
+        net = restore_weights(lambda: self._network(vocabulary), folder / WEIGHTS_FILE, "transformer", device)
         self.vocabulary_ = vocabulary
         self.network_ = net.to(device).eval()
         self.training_ = json.loads((folder / TRAINING_FILE).read_text())
@@ -434,12 +423,3 @@ def _writing_order(vocabulary, given: list[str]) -> list[int]:
         span = list(range(starts[index], starts[index] + field.slots))
         (first if field.name in given else rest).extend(span)
     return first + rest
-
-
-def _schedule(peak: float, step: int, total: int) -> float:
-    """A linear warm-up over the first 2 % of steps, then a half cosine down to a tenth of `peak`."""
-    warm = max(1, int(0.02 * total))
-    if step < warm:
-        return peak * (step + 1) / warm
-    progress = min((step - warm) / max(total - warm, 1), 1.0)
-    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))

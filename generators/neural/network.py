@@ -20,8 +20,13 @@ import torch
 from data_contracts.model import Contract
 from generators.neural.conditioning import Native, sample_conditioned
 from generators.neural.encoding import TableEncoding
-from generators.neural.runtime import Activation, ConditionSampler, load_weights, save_weights, seeded_draws
-from synthwright.errors import ConfigError
+from generators.neural.runtime import (
+    Activation,
+    ConditionSampler,
+    restore_weights,
+    save_weights,
+    seeded_draws,
+)
 
 WEIGHTS_FILE = "weights.pt"
 ENCODING_FILE = "encoding.json"
@@ -110,14 +115,8 @@ class TrainedNetwork:
     ) -> TrainedNetwork:
         """Rebuild the network with `build(encoding, condition_dim)` and load its saved weights."""
         encoding = TableEncoding.model_validate_json((folder / ENCODING_FILE).read_text())
-        module = build(encoding, ConditionSampler.build(encoding).dim)
-        try:
-            module.load_state_dict(load_weights(folder / WEIGHTS_FILE, device)[key])
-        except (KeyError, RuntimeError) as exc:
-            raise ConfigError(
-                f"{folder / WEIGHTS_FILE} does not fit the model's config: {exc}",
-                hint="load the folder with the config it was saved with (generator.json)",
-            ) from exc
+        dim = ConditionSampler.build(encoding).dim
+        module = restore_weights(lambda: build(encoding, dim), folder / WEIGHTS_FILE, key, device)
         training = json.loads((folder / TRAINING_FILE).read_text())
         return cls(
             module, encoding, device, training, key=key, noise_dim=noise_dim, learned_sigma=learned_sigma

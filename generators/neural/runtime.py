@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,15 @@ class TrainingClock:
         }
 
 
+def cosine_schedule(peak: float, step: int, total: int, warm_share: float = 0.0) -> float:
+    """A linear warm-up over `warm_share` of the steps, then a half cosine from `peak` to a tenth of it."""
+    warm = int(warm_share * total)
+    if step < warm:
+        return peak * (step + 1) / warm
+    progress = min((step - warm) / max(total - warm, 1), 1.0)
+    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+
+
 def fit_encoding(
     data: pd.DataFrame, contract: Contract, config: Any, seed: int, progress: Progress
 ) -> tuple[TableEncoding, np.ndarray, np.ndarray]:
@@ -271,6 +280,21 @@ def save_weights(path: Path, modules: dict[str, torch.nn.Module]) -> None:
 
 def load_weights(path: Path, device: torch.device) -> dict[str, dict[str, torch.Tensor]]:
     return torch.load(path, map_location=device, weights_only=True)
+
+
+def restore_weights(
+    build: Callable[[], torch.nn.Module], path: Path, key: str, device: torch.device
+) -> torch.nn.Module:
+    """Build a network as the saved config says and load its weights; a mismatch is a ConfigError."""
+    try:
+        module = build()
+        module.load_state_dict(load_weights(path, device)[key])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise ConfigError(
+            f"{path} does not fit the model's config: {exc}",
+            hint="load the folder with the config it was saved with (generator.json)",
+        ) from exc
+    return module
 
 
 def critic_losses(

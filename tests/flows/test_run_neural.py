@@ -72,14 +72,24 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def test_run_demo_with_diffusion_publishes_and_records_the_concrete_config(prefect_api_url, tmp_path, capsys):
-    """The diffusion model, even at the fast preset, passes the demo's gates: the run publishes, and the
-    manifest holds every knob the preset filled in, so the run can be repeated under a later preset."""
+@pytest.mark.parametrize(
+    "name, epochs, knobs",
+    [
+        ("diffusion", 40, {"hidden", "depth", "sampling_steps", "batch_size"}),
+        ("llm", 10, {"width", "depth", "heads", "batch_size", "max_bins"}),
+    ],
+)
+def test_run_demo_with_a_preset_generator_publishes_and_records_the_concrete_config(
+    name, epochs, knobs, prefect_api_url, tmp_path, capsys
+):
+    """Our diffusion model and our transformer, even at the fast preset, pass the demo's gates: the run
+    publishes, and the manifest holds every knob the preset filled in, so the run can be repeated under
+    a later preset."""
     args = [
         "run", DEMO, "--json",
-        "--set", "generator.name=diffusion",
+        "--set", f"generator.name={name}",
         "--set", "generator.config.preset=fast",
-        "--set", "generator.config.epochs=40",
+        "--set", f"generator.config.epochs={epochs}",
         "--set", f"output.root={tmp_path}",
     ]  # fmt: skip
     with pytest.raises(SystemExit) as exit_info:
@@ -90,29 +100,6 @@ def test_run_demo_with_diffusion_publishes_and_records_the_concrete_config(prefe
     assert result["status"] == "published", result
     manifest = json.loads((Path(result["version_dir"]) / "manifest.json").read_text())
     config = manifest["generator"]["config"]
-    assert manifest["generator"]["name"] == "diffusion"
-    assert config["preset"] == "fast" and config["epochs"] == 40
-    assert {"hidden", "depth", "sampling_steps", "batch_size"} <= set(config)
-
-
-def test_run_demo_with_llm_publishes_and_records_the_concrete_config(prefect_api_url, tmp_path, capsys):
-    """Our transformer, at the fast preset, passes the demo's gates: the run publishes a valid table, and
-    the manifest holds every knob the preset filled in."""
-    args = [
-        "run", DEMO, "--json",
-        "--set", "generator.name=llm",
-        "--set", "generator.config.preset=fast",
-        "--set", "generator.config.epochs=10",
-        "--set", f"output.root={tmp_path}",
-    ]  # fmt: skip
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    assert (exit_info.value.code or 0) == 0, captured.err[-3000:]
-    result = json.loads(captured.out)
-    assert result["status"] == "published", result
-    manifest = json.loads((Path(result["version_dir"]) / "manifest.json").read_text())
-    config = manifest["generator"]["config"]
-    assert manifest["generator"]["name"] == "llm"
-    assert config["preset"] == "fast" and config["epochs"] == 10
-    assert {"width", "depth", "heads", "batch_size", "max_bins"} <= set(config)
+    assert manifest["generator"]["name"] == name
+    assert config["preset"] == "fast" and config["epochs"] == epochs
+    assert knobs <= set(config)

@@ -7,13 +7,12 @@ anything if decoding were not constrained, so these rows test the constraints, n
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 from support import REPO
 
-from data_contracts.model import ColumnKind, Contract
+from data_contracts.conform import rows_inside
+from data_contracts.model import ColumnKind
 from generators.base import seeded
 from generators.registry import create_generator
 from validators.contract import check_contract
@@ -39,25 +38,6 @@ def model(adult):
         yield create_generator("llm", config, seed=0, device="cpu").fit(frame, contract)
     finally:
         torch.set_num_threads(before)
-
-
-def rows_inside(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
-    """Per row: every value inside its column's categories, range, whole-number rule and nullability."""
-    ok = np.ones(len(frame), dtype=bool)
-    for column in contract.columns:
-        values = frame[column.name]
-        present = values.notna().to_numpy()
-        if not column.nullable:
-            ok &= present
-        if column.kind is ColumnKind.CATEGORICAL and column.values is not None:
-            ok &= ~present | values.isin(column.values).to_numpy()
-        if column.kind in (ColumnKind.INTEGER, ColumnKind.FLOAT):
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            inside = (x >= column.min) & (x <= column.max)
-            if column.kind is ColumnKind.INTEGER:
-                inside &= x == np.round(x)
-            ok &= ~present | inside
-    return ok
 
 
 def test_every_row_the_model_writes_is_inside_the_contract(model, adult):
