@@ -1,5 +1,8 @@
 """The `synthesize` flow: source → contract check → split → fit → sample → evaluate → gate → publish.
 
+Each run posts its scorecard (a table artifact) and its report (a link artifact), so the Prefect UI
+shows what was decided and why (flows.artifacts).
+
 Runs in Prefect's embedded (ephemeral) mode when no server is configured: `synthwright run` just works.
 A run that fails its input contract or a gate publishes nothing, records why under
 <root>/<dataset>/rejected/, and ends Failed (so schedules and dashboards show it).
@@ -23,6 +26,7 @@ from prefect.settings import (
 )
 
 from flows import tasks
+from flows.artifacts import post_decision
 from pipelines.spec import PipelineSpec
 from synthwright.errors import ContractViolationError, GateFailedError, SynthwrightError
 from synthwright.files import make_folder
@@ -59,6 +63,12 @@ def synthesize(spec: PipelineSpec) -> dict[str, Any]:
         if not scorecard.passed:
             folder = tasks.reject(spec, "gates", {"scorecard": scorecard.to_dict()}, evaluated)
             failed = ", ".join(m.name for m in scorecard.failures)
+            post_decision(
+                spec.dataset,
+                scorecard,
+                f"rejected: failed {failed}; nothing published",
+                folder / "report.html",
+            )
             raise GateFailedError(
                 f"{spec.dataset}: the synthetic data failed the gate(s) {failed}; nothing was published",
                 scorecard,
@@ -68,6 +78,10 @@ def synthesize(spec: PipelineSpec) -> dict[str, Any]:
             )
         published = _timed(
             timings, "publish", tasks.publish, spec, ingested, split, model_dir, synthetic, evaluated
+        )
+        version = Path(published["version_dir"])
+        post_decision(
+            spec.dataset, scorecard, f"published {version.name} ({version})", version / "report.html"
         )
         return {
             "status": "published",

@@ -124,3 +124,48 @@ def test_an_inferred_contract_is_recorded_in_the_manifest(prefect_api_url, tmp_p
     manifest = json.loads((Path(result["version_dir"]) / "manifest.json").read_text())
     assert manifest["contract"]["inferred"] is True
     assert manifest["contract"]["definition"]["primary_key"] == "student_id"
+
+
+# ---- what the Prefect UI shows -----------------------------------------------------------------------
+
+
+def _artifacts(**filters):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    parts = {}
+    if "flow_run_id" in filters:
+        parts["flow_run_id"] = ArtifactFilterFlowRunId(any_=[filters["flow_run_id"]])
+    if "key" in filters:
+        parts["key"] = ArtifactFilterKey(any_=[filters["key"]])
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(**parts))
+    return sorted(found, key=lambda a: a.created)
+
+
+def test_a_published_run_posts_its_scorecard_and_report_as_artifacts(published):
+    from uuid import UUID
+
+    _, result, _ = published
+    artifacts = {a.type: a for a in _artifacts(flow_run_id=UUID(result["flow_run_id"]))}
+    assert set(artifacts) == {"table", "markdown"}, artifacts  # Prefect stores a link as markdown
+    table = artifacts["table"]
+    assert table.key == "student-placements-scorecard"
+    rows = json.loads(table.data)
+    assert [r["metric"] for r in rows] == [m["name"] for m in result["scorecard"]["metrics"]]
+    assert {r["result"] for r in rows} <= {"pass", "not gated"}
+    assert "published v000001" in table.description
+    link = artifacts["markdown"]
+    assert link.key == "student-placements-report"
+    assert Path(result["report"]).resolve().as_uri() in link.data
+
+
+def test_a_rejected_run_posts_why_as_artifacts(prefect_api_url, tmp_path):
+    with pytest.raises(GateFailedError) as info:
+        run_pipeline(demo_spec(tmp_path, "dataset=gated_demo", "gates.trend_error_max=0.5"))
+    (table,) = _artifacts(key="gated-demo-scorecard")
+    rows = {r["metric"]: r for r in json.loads(table.data)}
+    assert rows["trend_error"]["result"] == "FAIL" and rows["trend_error"]["gate"] == "≤ 0.500 %"
+    assert "rejected: failed trend_error; nothing published" in table.description
+    (link,) = _artifacts(key="gated-demo-report")
+    assert (Path(info.value.report_dir) / "report.html").resolve().as_uri() in link.data
