@@ -22,13 +22,11 @@ import argparse
 import json
 import os
 import platform
-import resource
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diffusion_adult import score, split  # noqa: E402  (the shared protocol)
+from diffusion_adult import fit_and_sample, score, split  # noqa: E402  (the shared protocol)
 
 from data_contracts.conform import rows_inside  # noqa: E402
 from generators.base import seeded  # noqa: E402
@@ -65,18 +63,7 @@ def main() -> None:
         if update.total and update.metrics:
             print(f"  {update.message}: {update.done}/{update.total} {update.metrics}", file=sys.stderr)
 
-    started = time.perf_counter()
-    model.fit(train, contract, progress=progress)
-    fit_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    synthetic = model.sample(len(train))
-    sample_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    large = len(model.sample(args.large_rows, seed=1)) if args.large_rows else 0
-    large_seconds = time.perf_counter() - started
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
+    synthetic, measured = fit_and_sample(model, train, contract, args.large_rows, progress)
     with seeded(0):  # the model's own rows, before conformance could repair anything
         raw = model.plan_.decode(model._sample(len(train), 0), 0)
     valid = rows_inside(raw, contract)
@@ -84,20 +71,10 @@ def main() -> None:
 
     result = {
         "benchmark": "llm_adult",
-        "config": model.config.model_dump(mode="json"),
-        "device": model.training_["device"],
-        "train_rows": len(train),
+        **measured,
         "holdout_rows": len(holdout),
-        "synthetic_rows": len(synthetic),
         "tokens_per_row": model.vocabulary_.length,
         "vocabulary_size": model.vocabulary_.size,
-        "epochs_completed": model.training_["epochs_completed"],
-        "fit_seconds": round(fit_seconds, 1),
-        "sample_seconds": round(sample_seconds, 2),
-        "sample_rows_per_second": round(len(synthetic) / sample_seconds),
-        "large_sample_rows": large,
-        "large_sample_rows_per_second": round(large / large_seconds) if large else None,
-        "peak_rss_mib": round(peak_rss),
         "raw_rows_valid_share": float(valid.mean()),
         "contract_passed": report.passed,
         **score(train, holdout, synthetic, contract),

@@ -17,8 +17,6 @@ The fitted state is plain JSON; quantile maps are `numpy.interp` over at most `q
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +26,7 @@ from data_contracts.model import ColumnKind, Contract
 from generators.neural.encoding import (
     DiscreteEncoding,
     as_seconds,
+    codes_of,
     fit_discrete,
     is_discrete,
     labels_of,
@@ -146,7 +145,7 @@ class DiffusionEncoding(BaseModel):
         for column in self.columns:
             values = data[column.name]
             if isinstance(column, DiscreteEncoding):
-                code = self.codes(column, values)
+                code = codes_of(column, values)
                 if (code < 0).any():
                     raise ValueError(f"column {column.name!r} holds values the encoding never saw")
                 codes.append(code)
@@ -164,15 +163,6 @@ class DiffusionEncoding(BaseModel):
             np.stack(numbers, axis=1).astype(np.float32) if numbers else np.zeros((n, 0), np.float32),
             np.stack(codes + flags, axis=1) if codes or flags else np.zeros((n, 0), np.int64),
         )
-
-    @staticmethod
-    def codes(column: DiscreteEncoding, values: pd.Series) -> np.ndarray:
-        """The slot of each value (the pooled slot for a rare one); a value never seen is -1."""
-        slots: dict[Any, int] = {v: i for i, v in enumerate(column.values)}  # None: the null slot
-        other = len(column.values) - 1
-        slots.update({v: other for v in column.rare_values})  # a null may be pooled among rare values
-        labels = values.astype(object)
-        return np.array([slots.get(None if _is_null(v) else v, -1) for v in labels], dtype=np.int64)
 
     # ---- decode ---------------------------------------------------------------------------------
 
@@ -210,7 +200,3 @@ def _dequantise(x: np.ndarray, unit: float, rng: np.random.Generator) -> np.ndar
     if not unit:
         return x
     return x + (rng.random(x.size) - 0.5) * unit
-
-
-def _is_null(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from data_contracts.model import Contract
 from generators.base import Generator, Progress, ProgressUpdate, with_preset
+from generators.conditions import with_given_values
 from synthwright.errors import ConfigError
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -165,12 +166,7 @@ class DiffusionGenerator(Generator):
         return self._generate(n, seed, None)
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
-        rows = self._generate(n, seed, conditions)
-        for name in conditions.columns:  # exactly the given values, whatever the quantile map rounds
-            fixed = conditions[name].notna()
-            given = conditions[name].astype(rows[name].dtype)
-            rows[name] = rows[name].mask(fixed.to_numpy(), given)
-        return rows
+        return with_given_values(self._generate(n, seed, conditions), conditions)
 
     def _generate(self, n: int, seed: int, conditions: pd.DataFrame | None) -> pd.DataFrame:
         import torch
@@ -215,7 +211,7 @@ class DiffusionGenerator(Generator):
         import torch
 
         from generators.diffusion.encoding import QuantileEncoding
-        from generators.neural.encoding import as_seconds
+        from generators.neural.encoding import as_seconds, codes_of
 
         encoding = self.encoding_
         n = len(conditions)
@@ -235,7 +231,7 @@ class DiffusionGenerator(Generator):
             if column.name not in conditions.columns or isinstance(column, QuantileEncoding):
                 continue
             fixed = conditions[column.name].notna().to_numpy()
-            codes = encoding.codes(column, conditions[column.name][fixed])
+            codes = codes_of(column, conditions[column.name][fixed])
             if (codes < 0).any():
                 unseen = conditions[column.name][fixed][codes < 0].iloc[0]
                 raise ConfigError(

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from data_contracts.model import Contract
 from generators.base import Generator, Progress, ProgressUpdate, with_preset
+from generators.conditions import with_given_values
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 2, "batch_size": 64, "width": 32, "depth": 1, "heads": 2},
@@ -208,12 +209,7 @@ class LLMGenerator(Generator):
         return self._write(n, seed, None)
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
-        rows = self._write(n, seed, conditions)
-        for name in conditions.columns:  # exactly the given values (a number may sit between grid points)
-            fixed = conditions[name].notna()
-            given = conditions[name].astype(rows[name].dtype)
-            rows[name] = rows[name].mask(fixed.to_numpy(), given)
-        return rows
+        return with_given_values(self._write(n, seed, conditions), conditions)
 
     def _write(self, n: int, seed: int, conditions: pd.DataFrame | None) -> pd.DataFrame:
         import torch
@@ -230,10 +226,11 @@ class LLMGenerator(Generator):
         device = next(self.network_.parameters()).device
         draws = torch.Generator(device=device).manual_seed(seed)
         tokens = np.zeros((n, vocabulary.length), dtype=np.int64)
+        batch = self._batch_rows()
         for rows, fields, given in self._groups(n, conditions):
             order = _writing_order(vocabulary, fields)
-            for start in range(0, len(rows), self._batch_rows()):
-                part = rows[start : start + self._batch_rows()]
+            for start in range(0, len(rows), batch):
+                part = rows[start : start + batch]
                 prefix = None if given is None else torch.from_numpy(given[start : start + len(part)])
                 written = self._write_batch(len(part), order, prefix, draws, device)
                 tokens[part] = written.cpu().numpy()
@@ -366,13 +363,11 @@ class _Layout:
         from generators.llm.tokens import BOS
 
         self.torch, self.device, self.bos = torch, device, BOS
-        starts = vocabulary.field_starts()
         field_of = [i for i, f in enumerate(vocabulary.fields) for _ in range(f.slots)]
         self.field_of_slot = torch.tensor(field_of, dtype=torch.long, device=device)
         self.n_fields = len(vocabulary.fields)
         self.length = vocabulary.length
         self.positions = torch.arange(self.length, device=device)
-        self.starts = starts
         # slots that share a token range are scored together (text characters, digits of one base);
         # a slot with a single possible token teaches nothing and is left out
         groups: dict[tuple[int, int], list[int]] = {}

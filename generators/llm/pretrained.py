@@ -25,8 +25,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import ColumnKind, Contract
-from generators.llm.tokens import bound_seconds, count_range, unit_of
-from generators.neural.encoding import OTHER, DiscreteEncoding, as_seconds, fit_discrete, labels_of
+from generators.llm.tokens import number_grid, number_values, text_last
+from generators.neural.encoding import OTHER, DiscreteEncoding, as_seconds, codes_of, fit_discrete, labels_of
 from synthwright.errors import ConfigError, MissingDependencyError
 
 MODEL_FOLDER = "model"
@@ -109,10 +109,8 @@ class SentenceFormat(BaseModel):
     def fit(
         cls, data: pd.DataFrame, contract: Contract, *, max_categories: int, max_decimals: int, max_text: int
     ) -> SentenceFormat:
-        ordered = [c for c in contract.columns if c.kind is not ColumnKind.TEXT]
-        ordered += [c for c in contract.columns if c.kind is ColumnKind.TEXT]
         fields = []
-        for column in ordered:
+        for column in text_last(contract):
             values = data[column.name]
             nulls = bool(values.isna().any())
             if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
@@ -123,16 +121,7 @@ class SentenceFormat(BaseModel):
             else:
                 x = as_seconds(values)
                 present = x[~np.isnan(x)]
-                unit, decimals = unit_of(column, present, max_decimals)
-                fallback = (present.min(), present.max()) if present.size else (0.0, 0.0)
-                low = bound_seconds(column.min) if column.min is not None else fallback[0]
-                high = bound_seconds(column.max) if column.max is not None else fallback[1]
-                low_count, high_count = count_range(low, high, unit)
-                if high_count < low_count:
-                    raise ConfigError(
-                        f"column {column.name!r}: its range holds no value at {decimals} decimal(s)",
-                        hint="raise max_decimals or widen the contract's range",
-                    )
+                unit, decimals, low_count, high_count = number_grid(column, present, max_decimals)
                 fields.append(
                     SentenceField(
                         kind="number",
@@ -171,7 +160,15 @@ class Writer:
                 hint="use a tokenizer with a token of its own for each of them",
             )
         self.phrases = [(self._ids(f"{f.name} is "), self._ids(f" {f.name} is ")) for f in format_.fields]
-        self.tries = {i: self._trie(f) for i, f in enumerate(format_.fields) if f.kind == "category"}
+        # each category's tokens, comma included: what training writes, and what the trie walks
+        self.category_ids = {
+            i: [[*self._ids(self.category_text(f, s)), self.comma] for s in range(f.encoding.width)]  # type: ignore[union-attr]
+            for i, f in enumerate(format_.fields)
+            if f.kind == "category"
+        }
+        self.tries = {
+            i: _trie(sequences, format_.fields[i].name) for i, sequences in self.category_ids.items()
+        }
         special = set(tokenizer.all_special_ids)
         self.vocabulary = max(len(tokenizer), max(special, default=0) + 1)
         self.text_tokens = np.array([t for t in range(self.vocabulary) if t not in special], dtype=np.int64)
@@ -229,32 +226,19 @@ class Writer:
         value = field.encoding.values[slot]  # type: ignore[union-attr]
         return "" if value is None else "other" if value == OTHER else str(value)
 
-    def _trie(self, field: SentenceField) -> dict:
-        trie: dict = {}
-        for slot in range(field.encoding.width):  # type: ignore[union-attr]
-            node = trie
-            for token in [*self._ids(self.category_text(field, slot)), self.comma]:
-                node = node.setdefault(token, {})
-            node.setdefault(None, []).append(slot)
-        _check_prefix_free(trie, field.name)
-        return trie
-
     # ---- values → ids (training and conditions) ---------------------------------------------
 
     def value_ids(self, index: int, values: pd.Series) -> list[list[int]]:
         field = self.format.fields[index]
         if field.kind == "category":
-            codes = _codes(field.encoding, values)  # type: ignore[arg-type]
-            by_slot = [
-                [*self._ids(self.category_text(field, s)), self.comma] for s in range(field.encoding.width)
-            ]  # type: ignore[union-attr]
+            codes = codes_of(field.encoding, values)  # type: ignore[arg-type]
             if (codes < 0).any():
                 raise ConfigError(
                     f"condition {field.name}={values[codes < 0].iloc[0]!r}: the value never occurs in the "
                     "training data, so the model cannot write it",
                     hint="ask for a value seen in training",
                 )
-            return [by_slot[c] for c in codes]
+            return [self.category_ids[index][c] for c in codes]
         if field.kind == "text":
             cache: dict[str, list[int]] = {}
             out = []
@@ -497,6 +481,18 @@ def _depth(node: dict) -> int:
     return max((1 + _depth(child) for token, child in node.items() if token is not None), default=0)
 
 
+def _trie(sequences: list[list[int]], name: str) -> dict:
+    """Token → child node; a node where a category ends holds its slot under None."""
+    trie: dict = {}
+    for slot, sequence in enumerate(sequences):
+        node = trie
+        for token in sequence:
+            node = node.setdefault(token, {})
+        node.setdefault(None, []).append(slot)
+    _check_prefix_free(trie, name)
+    return trie
+
+
 def _check_prefix_free(node: dict, name: str) -> None:
     """Each category must end where its tokens end: no two alike, none the start of another."""
     ended = node.get(None, [])
@@ -523,26 +519,8 @@ def decode_values(writer: Writer, programs: list[RowProgram], rng: np.random.Gen
             out[field.name] = pd.Series(got, dtype=object)
         else:
             x = np.array([np.nan if v is None else v * field.unit for v in got], dtype=np.float64)
-            if field.decimals and not field.datetime:
-                x = np.round(x, field.decimals)
-            if field.datetime:
-                out[field.name] = pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
-            else:
-                out[field.name] = pd.Series(x, dtype="float64")
+            out[field.name] = number_values(x, 0 if field.datetime else field.decimals, field.datetime)
     return pd.DataFrame(out)
-
-
-def _codes(encoding: DiscreteEncoding, values: pd.Series) -> np.ndarray:
-    slots: dict[Any, int] = {v: i for i, v in enumerate(encoding.values)}
-    other = len(encoding.values) - 1
-    slots.update({v: other for v in encoding.rare_values})
-    return np.array(
-        [
-            slots.get(None if (v is None or (not isinstance(v, str) and pd.isna(v))) else v, -1)
-            for v in values.astype(object)
-        ],
-        dtype=np.int64,
-    )
 
 
 # ---- fine-tuning and writing ----------------------------------------------------------------------

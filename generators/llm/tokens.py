@@ -29,7 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from data_contracts.model import Column, ColumnKind, Contract
-from generators.neural.encoding import DiscreteEncoding, as_seconds, fit_discrete, labels_of
+from generators.neural.encoding import DiscreteEncoding, as_seconds, codes_of, fit_discrete, labels_of
 from synthwright.errors import ConfigError
 
 BOS = 0  # token id that starts every row
@@ -202,9 +202,7 @@ class RowVocabulary(BaseModel):
     ) -> RowVocabulary:
         fields: list[Any] = []
         first = BOS + 1
-        ordered = [c for c in contract.columns if c.kind is not ColumnKind.TEXT]
-        ordered += [c for c in contract.columns if c.kind is ColumnKind.TEXT]
-        for column in ordered:
+        for column in text_last(contract):
             values = data[column.name]
             if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
                 encoding, _ = fit_discrete(column, values, max_categories)
@@ -231,7 +229,7 @@ class RowVocabulary(BaseModel):
         """One column's values (no nulls) → its token ids; raises ConfigError for a value it cannot write."""
         field = self.fields[self.field_index()[name]]
         if isinstance(field, CategoryField):
-            codes = _category_codes(field.encoding, values)
+            codes = codes_of(field.encoding, values)
             if (codes < 0).any():
                 unseen = values[codes < 0].iloc[0]
                 raise ConfigError(
@@ -252,7 +250,7 @@ class RowVocabulary(BaseModel):
     def _encode_field(self, field: Any, values: pd.Series) -> np.ndarray:
         n = len(values)
         if isinstance(field, CategoryField):
-            codes = _category_codes(field.encoding, values)
+            codes = codes_of(field.encoding, values)
             if (codes < 0).any():
                 raise ValueError(f"column {field.name!r} holds values the vocabulary never saw")
             return (field.first + codes).reshape(n, 1)
@@ -260,7 +258,7 @@ class RowVocabulary(BaseModel):
             x = as_seconds(values)
             missing = np.isnan(x)
             counts = np.zeros(n, dtype=np.int64)
-            counts[~missing] = _counts_of(x[~missing], field)
+            counts[~missing] = _counts_of(x[~missing], field.unit, field.base, field.top)
             edges = np.asarray(field.edges, dtype=np.int64)
             bins = np.searchsorted(edges, counts, side="right") - 1
             offsets = counts - edges[bins]
@@ -372,13 +370,42 @@ def _fit_number(
 ) -> NumberField:
     x = as_seconds(values)
     present = x[~np.isnan(x)]
-    all_null = present.size == 0
-    datetime = column.kind is ColumnKind.DATETIME
+    unit, decimals, base, top = number_grid(column, present, max_decimals)
+    span = top - base
+    edges = _bin_edges(_counts_of(present, unit, base, span), span, max_bins)
+    widths = np.append(edges[1:], span + 1) - edges
+    largest = int(widths.max() - 1)
+    digits = 0
+    while max_radix**digits <= largest:
+        digits += 1
+    radix = _smallest_radix(largest, digits) if digits else 2
+    return NumberField(
+        name=column.name,
+        first=first,
+        datetime=column.kind is ColumnKind.DATETIME,
+        unit=unit,
+        decimals=decimals,
+        base=base,
+        top=span,
+        edges=edges.tolist(),
+        has_nulls=bool(np.isnan(x).any()),
+        all_null=present.size == 0,
+        radix=radix,
+        digits=digits,
+    )
+
+
+def number_grid(column: Column, present: np.ndarray, max_decimals: int) -> tuple[float, int, int, int]:
+    """How a number column is written: (unit, decimals, first count, last count), value = count × unit.
+
+    The range is the contract's where it says, else the training values'. A float range narrower than
+    one unit is written with more decimals; a range with no writable value, or too wide to count
+    exactly, is a ConfigError."""
     unit, decimals = unit_of(column, present, max_decimals)
     low = bound_seconds(column.min) if column.min is not None else (present.min() if present.size else 0.0)
     high = bound_seconds(column.max) if column.max is not None else (present.max() if present.size else low)
     base, top = count_range(low, high, unit)
-    while top < base and decimals < 12 and not datetime and column.kind is ColumnKind.FLOAT:
+    while top < base and decimals < 12 and column.kind is ColumnKind.FLOAT:
         decimals += 1  # a range narrower than one unit: write finer
         unit = 10.0**-decimals
         base, top = count_range(low, high, unit)
@@ -393,29 +420,21 @@ def _fit_number(
             f"column {column.name!r}: its range is too wide to write at {decimals} decimal(s)",
             hint="narrow the contract's min/max, or lower max_decimals",
         )
-    span = top - base
-    counts = np.clip(np.round(present / unit).astype(np.int64) - base, 0, span) if present.size else present
-    edges = _bin_edges(counts.astype(np.int64), span, max_bins)
-    widths = np.append(edges[1:], span + 1) - edges
-    largest = int(widths.max() - 1)
-    digits = 0
-    while max_radix**digits <= largest:
-        digits += 1
-    radix = _smallest_radix(largest, digits) if digits else 2
-    return NumberField(
-        name=column.name,
-        first=first,
-        datetime=datetime,
-        unit=unit,
-        decimals=decimals,
-        base=base,
-        top=span,
-        edges=edges.tolist(),
-        has_nulls=bool(np.isnan(x).any()),
-        all_null=all_null,
-        radix=radix,
-        digits=digits,
-    )
+    return unit, decimals, base, top
+
+
+def text_last(contract: Contract) -> list[Column]:
+    """The columns in writing order: free text last, so it is written knowing the rest of the row."""
+    return [c for c in contract.columns if c.kind is not ColumnKind.TEXT] + [
+        c for c in contract.columns if c.kind is ColumnKind.TEXT
+    ]
+
+
+def number_values(x: np.ndarray, decimals: int, datetime: bool) -> pd.Series:
+    """Written numbers (NaN for null; datetimes in seconds) → a model column."""
+    if datetime:
+        return pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
+    return pd.Series(np.round(x, decimals) if decimals else x, dtype="float64")
 
 
 def _bin_edges(counts: np.ndarray, span: int, max_bins: int) -> np.ndarray:
@@ -509,22 +528,9 @@ def _fit_text(column: Column, values: pd.Series, first: int, max_length: int) ->
 # ---- helpers -------------------------------------------------------------------------------------
 
 
-def _category_codes(encoding: DiscreteEncoding, values: pd.Series) -> np.ndarray:
-    slots: dict[Any, int] = {v: i for i, v in enumerate(encoding.values)}
-    other = len(encoding.values) - 1
-    slots.update({v: other for v in encoding.rare_values})
-    labels = values.astype(object)
-    return np.array(
-        [
-            slots.get(None if (v is None or (not isinstance(v, str) and pd.isna(v))) else v, -1)
-            for v in labels
-        ],
-        dtype=np.int64,
-    )
-
-
-def _counts_of(x: np.ndarray, field: NumberField) -> np.ndarray:
-    return np.clip(np.round(x / field.unit).astype(np.int64) - field.base, 0, field.top)
+def _counts_of(x: np.ndarray, unit: float, base: int, span: int) -> np.ndarray:
+    """Values → their counts of `unit` above `base`, held inside [0, span]."""
+    return np.clip(np.round(x / unit).astype(np.int64) - base, 0, span)
 
 
 def _digits_of(numbers: np.ndarray, radix: int, digits: int) -> np.ndarray:
@@ -545,15 +551,11 @@ def _decode_number(field: NumberField, bins: np.ndarray, digits: np.ndarray) -> 
         offsets = offsets * field.radix + digits[:, position]
     counts = edges[bins] + offsets
     x = (field.base + counts).astype(np.float64) * field.unit
-    if not field.datetime and field.decimals:
-        x = np.round(x, field.decimals)
     if field.all_null:
         x = np.full(len(bins), np.nan)
     elif field.has_nulls:
         x = np.where(bins == field.null_bin, np.nan, x)
-    if field.datetime:
-        return pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
-    return pd.Series(x, dtype="float64")
+    return number_values(x, 0 if field.datetime else field.decimals, field.datetime)
 
 
 def _decode_text(field: TextField, block: np.ndarray) -> pd.Series:

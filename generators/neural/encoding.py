@@ -309,6 +309,21 @@ def _decode_numeric(
     return pd.Series(x, dtype="float64")
 
 
+def codes_of(column: DiscreteEncoding, values: pd.Series) -> np.ndarray:
+    """The slot of each value (the pooled slot for a rare one, the null slot for a null); a value never
+    seen in training is -1."""
+    slots: dict[Any, int] = {v: i for i, v in enumerate(column.values)}  # None: the null slot
+    other = len(column.values) - 1
+    slots.update({v: other for v in column.rare_values})  # a null may be pooled among rare values
+    return np.array(
+        [slots.get(None if _is_null(v) else v, -1) for v in values.astype(object)], dtype=np.int64
+    )
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
 def labels_of(column: DiscreteEncoding, chosen: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """The value of each chosen slot; the pooled slot draws among the rare values by their counts."""
     labels = np.empty(column.width, dtype=object)
