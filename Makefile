@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "synthwright needs Python 3.11 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,llm]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,llm,dask]'
 	touch $(STAMP)
 
 clean:

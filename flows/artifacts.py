@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
+from pipelines.tournament import RANKING, Decision
 from validators.gates import Scorecard, format_number
 
 
@@ -46,4 +47,25 @@ def post_decision(dataset: str, scorecard: Scorecard, decision: str, report: Pat
         link_text=f"{dataset} report ({report.name})",
         key=artifact_key(dataset, "report"),
         description=f"the HTML report behind the decision: {decision}",
+    )
+
+
+def post_tournament(dataset: str, decision: Decision) -> None:
+    """The tournament as a table, best first: each contender's outcome, and why the winner won."""
+    rows = [
+        {
+            "rank": str(rank) if contender.passed else "—",
+            "contender": contender.title,
+            "generator": contender.generator,
+            "fidelity error": f"{format_number(contender.fidelity_error)} %",
+            "detection AUC": format_number(contender.detection_auc),
+            "outcome": contender.outcome,
+        }
+        for rank, contender in enumerate(decision.ranked, start=1)
+    ]
+    winner = decision.winner.title if decision.winner else "none"
+    create_table_artifact(
+        table=rows,
+        key=artifact_key(dataset, "tournament"),
+        description=f"**{dataset}** tournament, winner: {winner}. {decision.reason}. Ranking: {RANKING}.",
     )

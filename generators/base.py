@@ -15,6 +15,7 @@ import random
 import shutil
 import sys
 import tempfile
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class Generator(ABC):
     """Distributions whose versions are recorded on save (a model may not load under others)."""
     supports_conditions: ClassVar[bool] = False
     """Whether `sample(conditions=...)` works (the subclass implements `_sample_conditioned`)."""
+    benefits_from_gpu: ClassVar[bool] = False
+    """Whether fitting runs on torch and gains from CUDA (deployments route such fits to a GPU pool)."""
 
     def __init__(
         self, config: BaseModel | Mapping[str, Any] | None = None, *, seed: int = 0, device: str = "auto"
@@ -93,6 +96,14 @@ class Generator(ABC):
                 validation_message(exc, f"{cls.name} generator config"),
                 hint=f"valid keys: {knobs or 'none'}",
             ) from exc
+
+    def device_used(self) -> str:
+        """The device `device` resolves to here: `cpu` for generators that do not use torch."""
+        if not self.benefits_from_gpu:
+            return "cpu"
+        from generators.neural.runtime import resolve_device
+
+        return str(resolve_device(self.device))
 
     # ---- the public contract -------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ class Generator(ABC):
                 "n_training_rows": self.n_training_rows_,
                 "plan": self.plan_.model_dump(mode="json", exclude={"contract"}),
                 "versions": {"synthwright": __version__, **_versions(self.libraries)},
+                "device": self.device_used(),
                 "sha256": {name: file_sha256(staging / name) for name in files},
             }
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
@@ -274,26 +286,32 @@ def normalise_input(data: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return frame
 
 
+_GLOBAL_GENERATORS = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Seed Python's, NumPy's and (if loaded) torch's global generators; restore them afterwards.
 
     Libraries we wrap draw from these global generators, so this is what makes a seed reproducible.
+    They are global to the process, so seeded work holds a lock: two fits in threads of one process
+    (a tournament on Prefect's thread pool) take turns instead of drawing from each other's stream.
     """
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    torch = sys.modules.get("torch")
-    torch_state = torch.random.get_rng_state() if torch is not None else None
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    if torch is not None:
-        torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        if torch is not None and torch_state is not None:
-            torch.random.set_rng_state(torch_state)
+    with _GLOBAL_GENERATORS:
+        python_state, numpy_state = random.getstate(), np.random.get_state()
+        torch = sys.modules.get("torch")
+        torch_state = torch.random.get_rng_state() if torch is not None else None
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        if torch is not None:
+            torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+            if torch is not None and torch_state is not None:
+                torch.random.set_rng_state(torch_state)
 
 
 def with_preset(values: Any, presets: Mapping[str, Mapping[str, Any]]) -> Any:

@@ -61,6 +61,7 @@ class CTGANGenerator(Generator):
     builds_on = "ctgan's Generator and Discriminator networks; our encoding, training and sampling"
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True
+    benefits_from_gpu = True
     config: CTGANConfig
 
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:

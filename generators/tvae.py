@@ -47,6 +47,7 @@ class TVAEGenerator(Generator):
     builds_on = "ctgan's Encoder and Decoder networks; our encoding, conditioning, training and sampling"
     libraries = ("ctgan", "torch", "scikit-learn")
     supports_conditions = True
+    benefits_from_gpu = True
     config: TVAEConfig
 
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:

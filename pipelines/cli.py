@@ -19,7 +19,13 @@ from rich.console import Console
 from rich.table import Table
 
 from synthwright import __version__
-from synthwright.errors import CheckFailedError, ContractViolationError, GateFailedError, SynthwrightError
+from synthwright.errors import (
+    ApprovalRejectedError,
+    CheckFailedError,
+    ContractViolationError,
+    GateFailedError,
+    SynthwrightError,
+)
 
 app = typer.Typer(
     name="synthwright",
@@ -106,11 +112,17 @@ def run(
         [], "--set", metavar="KEY=VALUE", help="override a spec value by dotted path (repeatable)"
     ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="recompute every step (same as --set cache.enabled=false)"
+    ),
 ) -> None:
-    """Run a pipeline spec as a Prefect flow: check, fit, sample, validate, gate, publish."""
+    """Run a pipeline spec as a Prefect flow: check, fit, sample, validate, gate, publish.
+
+    Unchanged steps are reused from earlier runs (the cache); a spec listing several `generators`
+    runs a tournament and publishes the best that passes every gate."""
     from pipelines.spec import load_spec
 
-    spec = load_spec(spec_file, overrides)
+    spec = load_spec(spec_file, [*overrides, *(["cache.enabled=false"] if no_cache else [])])
     from flows.synthesize import run_pipeline  # imports prefect: only the run command pays for it
 
     try:
@@ -127,7 +139,86 @@ def run(
             f"[bold green]published[/] {result['dataset']} {result['version']} "
             f"({result['rows']:,} rows) → {result['version_dir']}"
         )
+        if result.get("tournament"):
+            out.print(f"  tournament: {result['tournament']['reason']}")
+        if result.get("cached_steps"):
+            out.print(f"  reused from the cache: {', '.join(result['cached_steps'])}")
         _print_scorecard(result["scorecard"])
+
+
+SpecFiles = typer.Argument(..., metavar="SPEC.yaml...", help="pipeline specs, one deployment each")
+CronOption = typer.Option(
+    None, "--cron", metavar="EXPR", help="cron schedule for every spec, e.g. '0 3 * * *'"
+)
+IntervalOption = typer.Option(
+    None, "--interval", metavar="SECONDS", min=1, help="run every SECONDS instead of on a cron"
+)
+
+
+@app.command()
+def serve(
+    spec_files: list[Path] = SpecFiles,
+    cron: str | None = CronOption,
+    interval: float | None = IntervalOption,
+) -> None:
+    """Serve each spec as a scheduled deployment from this one process (needs a Prefect server).
+
+    Without --cron/--interval each spec's own `schedule.cron` applies (none: runs only on request)."""
+    from flows.deployments import serve_specs  # imports prefect
+
+    serve_specs(spec_files, cron, interval)
+
+
+@app.command()
+def deploy(
+    spec_files: list[Path] = SpecFiles,
+    cron: str | None = CronOption,
+    interval: float | None = IntervalOption,
+    pool: str = typer.Option("cpu", "--pool", help="work pool for CPU fits (created if missing)"),
+    gpu_pool: str = typer.Option("gpu", "--gpu-pool", help="work pool for fits that can use a GPU"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Register each spec as a deployment on a Prefect server's work pools; workers run them."""
+    from flows.deployments import deploy_specs  # imports prefect
+
+    registered = deploy_specs(spec_files, cron, interval, cpu_pool=pool, gpu_pool=gpu_pool)
+    if as_json:
+        _print_json(registered)
+        return
+    for item in registered:
+        when = item["cron"] or (
+            f"every {item['interval_seconds']:g} s" if item["interval_seconds"] else "on request"
+        )
+        out.print(f"deployed [bold]{item['name']}[/] → pool {item['pool']} ({item['routing']}); {when}")
+    out.print(f"start a worker: prefect worker start --pool {pool}")
+
+
+@app.command()
+def approve(
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="the paused flow run's id"),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="your name (default: your login)"),
+    comment: str = typer.Option("", "--comment", help="recorded with the approval"),
+) -> None:
+    """Approve a run paused for approval: it publishes."""
+    from flows.approval import answer_approval  # imports prefect
+
+    answer = answer_approval(run_id, approved=True, reviewer=reviewer, reason=comment)
+    out.print(f"approved flow run {answer['flow_run_id']} as {answer['reviewer']}: it publishes now")
+
+
+@app.command()
+def reject(
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="the paused flow run's id"),
+    reason: str = typer.Option(..., "--reason", help="why (recorded with the rejection)"),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="your name (default: your login)"),
+) -> None:
+    """Reject a run paused for approval: it publishes nothing and records why."""
+    from flows.approval import answer_approval  # imports prefect
+
+    if not reason.strip():
+        raise typer.BadParameter("give a reason", param_hint="--reason")
+    answer = answer_approval(run_id, approved=False, reviewer=reviewer, reason=reason)
+    out.print(f"rejected flow run {answer['flow_run_id']} as {answer['reviewer']}: nothing is published")
 
 
 def _rejection(dataset: str, error: CheckFailedError) -> dict[str, Any]:
@@ -139,7 +230,11 @@ def _rejection(dataset: str, error: CheckFailedError) -> dict[str, Any]:
         "report_dir": str(error.report_dir),
     }
     if isinstance(error, GateFailedError):
-        return {**record, "stage": "gates", "scorecard": error.scorecard.to_dict()}
+        scorecard = error.scorecard.to_dict() if error.scorecard is not None else None
+        gates = {**record, "stage": "gates", "scorecard": scorecard}
+        return gates if error.tournament is None else {**gates, "tournament": error.tournament}
+    if isinstance(error, ApprovalRejectedError):
+        return {**record, "stage": "approval", "reviewer": error.reviewer, "reason": error.reason}
     if isinstance(error, ContractViolationError):
         return {**record, "stage": "input_contract", **error.report.to_dict()}
     return {**record, "stage": "unknown", "reason": error.message}
@@ -325,19 +420,20 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
                 "summary": klass.summary,
                 "wraps": klass.wraps,
                 "builds_on": klass.builds_on,
+                "benefits_from_gpu": klass.benefits_from_gpu,
                 "config": knobs,
             }
         )
     if as_json:
         _print_json(rows)
         return
-    table = _table("name", "what it is", "wraps", "config (defaults)")
+    table = _table("name", "what it is", "wraps", "GPU", "config (defaults)")
     for row in rows:
         knobs = ", ".join(f"{k}={v!r}" for k, v in row["config"].items()) or "—"
         origin = row["wraps"] or (
             f"— (our own, on {row['builds_on']})" if row["builds_on"] else "— (our own)"
         )
-        table.add_row(row["name"], row["summary"], origin, knobs)
+        table.add_row(row["name"], row["summary"], origin, "yes" if row["benefits_from_gpu"] else "—", knobs)
     out.print(table)
 
 

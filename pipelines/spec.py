@@ -6,6 +6,7 @@ relative paths given with `--set` are read from the current folder (where the us
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +19,8 @@ from synthwright.config_io import read_yaml_mapping, validate_model
 from synthwright.errors import ConfigError
 from validators.gates import Gates
 
-PATH_KEYS = ("source.path", "contract", "output.root")
+PATH_KEYS = ("source.path", "contract", "output.root", "cache.root")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class SourceSpec(ReadOptions):
@@ -51,6 +53,49 @@ class GeneratorSpec(BaseModel):
     name: str = "copula"
     config: dict[str, Any] = {}
     device: str = Field(default="auto", description="auto, cpu or cuda")
+    label: str | None = Field(
+        default=None, description="the contender's name in a tournament; default: the generator's name"
+    )
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, label: str | None) -> str | None:
+        if label is not None and not _LABEL.fullmatch(label):
+            raise ValueError("use letters, digits, '.', '_' and '-' (it names a folder)")
+        return label
+
+
+class CacheSpec(BaseModel):
+    """Fitted models and step results reused across runs, keyed by everything that shapes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="reuse unchanged steps from earlier runs")
+    root: Path | None = Field(
+        default=None,
+        description="where cached steps live (they hold real rows: keep it private); "
+        "default: $SYNTHWRIGHT_CACHE_DIR, else ~/.cache/synthwright",
+    )
+
+
+class RunnerSpec(BaseModel):
+    """How a tournament's contenders run at once: Prefect's thread pool, or a local Dask cluster."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["threads", "dask"] = "threads"
+    workers: int | None = Field(default=None, ge=1, description="threads or Dask worker processes")
+
+
+class ScheduleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cron: str | None = Field(default=None, description="when `serve`/`deploy` run it, e.g. '0 3 * * *'")
+    timezone: str = "UTC"
 
 
 class SampleSpec(BaseModel):
@@ -85,9 +130,43 @@ class PipelineSpec(BaseModel):
     seed: int = Field(default=0, ge=0)
     split: SplitSpec = SplitSpec()
     generator: GeneratorSpec = GeneratorSpec()
+    generators: list[GeneratorSpec] | None = Field(
+        default=None, description="a tournament: fit each, publish the best that passes every gate"
+    )
     sample: SampleSpec = SampleSpec()
     gates: Gates = Gates()
+    approval: Literal["none", "required"] = Field(
+        default="none", description="required: pause before publishing until a person approves"
+    )
+    approval_timeout_minutes: float = Field(default=24 * 60, gt=0)
     output: OutputSpec = OutputSpec()
+    cache: CacheSpec = CacheSpec()
+    runner: RunnerSpec = RunnerSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
+
+    @property
+    def contenders(self) -> list[GeneratorSpec]:
+        """The generators this run fits: the tournament's list, or the one generator."""
+        return list(self.generators) if self.generators else [self.generator]
+
+    @property
+    def is_tournament(self) -> bool:
+        return self.generators is not None and len(self.generators) > 1
+
+    @model_validator(mode="after")
+    def _one_generator_section(self) -> PipelineSpec:
+        if self.generators is not None:
+            if "generator" in self.model_fields_set:
+                raise ValueError("give either generator (one) or generators (a tournament), not both")
+            if not self.generators:
+                raise ValueError("generators: list at least one generator")
+            titles = [g.title for g in self.generators]
+            repeated = sorted({t for t in titles if titles.count(t) > 1})
+            if repeated:
+                raise ValueError(
+                    f"generators: two contenders are named {', '.join(repeated)}; give each a distinct label"
+                )
+        return self
 
     @field_validator("dataset")
     @classmethod
@@ -105,6 +184,8 @@ def load_spec(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     _resolve_paths(data, path.resolve().parent)
     for override in overrides:
         key, value = parse_override(override)
+        if key == "generators":  # `--set generators=[...]` makes a one-generator spec a tournament
+            data.pop("generator", None)
         _assign(data, key, value)
         if key in PATH_KEYS and isinstance(value, str):
             _assign(data, key, str(Path(value).expanduser().resolve()))

@@ -29,7 +29,7 @@ from generators.registry import create_generator
 from pipelines.frames import read_frame, write_frame
 from pipelines.ingest import builtin_path, ingest
 from pipelines.progress import ProgressLog
-from pipelines.spec import PipelineSpec
+from pipelines.spec import GeneratorSpec, PipelineSpec
 from pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright import code_version
 from synthwright.errors import ConfigError, ContractViolationError, UserInputError
@@ -175,19 +175,23 @@ def _strata(spec: PipelineSpec, contract: Contract, frame: pd.DataFrame) -> pd.S
     return labels
 
 
-def fit_step(spec: PipelineSpec, split: Split, contract_path: Path, work: Path) -> Path:
-    """Fit the spec's generator on the training split; return the saved model's folder."""
+def fit_step(generator_spec: GeneratorSpec, seed: int, split: Split, contract_path: Path, work: Path) -> Path:
+    """Fit one generator on the training split; return the saved model's folder."""
     contract = load_contract(contract_path)
     train = read_frame(split.train_path, contract)
     generator = create_generator(
-        spec.generator.name, spec.generator.config, seed=spec.seed, device=spec.generator.device
+        generator_spec.name, generator_spec.config, seed=seed, device=generator_spec.device
     )
     started = time.perf_counter()
     generator.fit(train, contract, progress=ProgressLog())
     model_dir = work / "model"
     generator.save(model_dir)
     log.info(
-        "fitted %s on %s rows in %.1fs", generator.name, f"{len(train):,}", time.perf_counter() - started
+        "fitted %s on %s rows in %.1fs on %s",
+        generator_spec.title,
+        f"{len(train):,}",
+        time.perf_counter() - started,
+        generator.device_used(),
     )
     return model_dir
 
@@ -207,10 +211,13 @@ def evaluate_step(
     split: Split,
     synthetic_path: Path,
     contract_path: Path,
+    details: dict[str, str],
     work: Path,
-    details: dict[str, str] | None = None,
 ) -> Evaluated:
-    """Score the synthetic rows (contract, fidelity, privacy, utility), apply the gates, write the report."""
+    """Score the synthetic rows (contract, fidelity, privacy, utility), apply the gates, write the report.
+
+    `details` (generator, source, …) are printed in the report's header.
+    """
     started = time.perf_counter()
     contract = load_contract(contract_path)
     train = read_frame(split.train_path, contract)
@@ -237,10 +244,9 @@ def evaluate_step(
         title=f"{spec.dataset}: synthetic data report",
         details={
             "dataset": spec.dataset,
-            "generator": spec.generator.name,
             "seed": str(spec.seed),
             "code version": code_version(),
-            **(details or {}),
+            **details,
         },
     )
     log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))
@@ -254,8 +260,13 @@ def publish_step(
     model_dir: Path,
     synthetic_path: Path,
     evaluated: Evaluated,
+    run: dict[str, Any],
 ) -> dict[str, Any]:
-    """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them."""
+    """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them.
+
+    `run` says how this run went (flow run id, steps reused from the cache, a tournament's contenders
+    and why the winner won, the approval); it goes into the manifest as it is.
+    """
     scorecard = evaluated.scorecard
     contract = load_contract(ingested.contract_path)
     synthetic = read_frame(synthetic_path, contract)
@@ -285,6 +296,7 @@ def publish_step(
         "gate": {"passed": scorecard.passed},
         "evaluation": _details_of(evaluated),
         "spec": spec.model_dump(mode="json"),
+        "run": run,
     }
     version = Store(spec.output.root).publish(
         spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
@@ -308,11 +320,15 @@ def _details_of(evaluated: Evaluated) -> dict[str, Any]:
 
 
 def reject_step(
-    spec: PipelineSpec, stage: str, details: dict[str, Any], evaluated: Evaluated | None = None
+    spec: PipelineSpec,
+    stage: str,
+    details: dict[str, Any],
+    evaluated: dict[str, Evaluated] | None = None,
 ) -> Path:
     """Record why a run published nothing, where the user will look: <root>/<dataset>/rejected/<run>/.
 
-    A run rejected by its gates leaves its report.html and evaluation.json there too.
+    A run rejected by its gates or by a reviewer leaves its report.html and evaluation.json there too;
+    a tournament leaves one pair per contender (report-<contender>.html, evaluation-<contender>.json).
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = make_folder(
@@ -321,10 +337,16 @@ def reject_step(
         hint=OUTPUT_ROOT_HINT,
     )
     record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
-    if evaluated is not None:
-        shutil.copyfile(evaluated.report_path, folder / REPORT_FILE)
-        shutil.copyfile(evaluated.evaluation_path, folder / "evaluation.json")
-        record["report"] = str(folder / REPORT_FILE)
+    reports = {}
+    for title, result in (evaluated or {}).items():
+        suffix = "" if len(evaluated or {}) == 1 else f"-{title}"
+        shutil.copyfile(result.report_path, folder / f"report{suffix}.html")
+        shutil.copyfile(result.evaluation_path, folder / f"evaluation{suffix}.json")
+        reports[title] = str(folder / f"report{suffix}.html")
+    if len(reports) == 1:
+        record["report"] = next(iter(reports.values()))
+    elif reports:
+        record["reports"] = reports
     (folder / "rejection.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     log.warning("rejected at %s; details in %s", stage, folder)
     return folder

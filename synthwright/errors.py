@@ -8,7 +8,8 @@
     │   └── NotFittedError           `sample`/`save` called before `fit`
     ├── CheckFailedError             a check or gate said no; a report exists           exit 1
     │   ├── ContractViolationError   data breaks its contract (carries the violations)
-    │   └── GateFailedError          synthetic data failed a quality/privacy gate
+    │   ├── GateFailedError          synthetic data failed a quality/privacy gate
+    │   └── ApprovalRejectedError    a reviewer rejected the dataset before publish
     └── GeneratorError               a generator misbehaved (a bug, not the user's fault) exit 3
 
 Each message says what is wrong and where (file, column, counts, examples); `hint` says how to fix it.
@@ -84,10 +85,29 @@ class GateFailedError(CheckFailedError):
     """Synthetic data failed at least one gate. `scorecard` is a `validators.gates.Scorecard`."""
 
     def __init__(
-        self, message: str, scorecard: Any, *, report_dir: Any = None, hint: str | None = None
+        self,
+        message: str,
+        scorecard: Any,
+        *,
+        report_dir: Any = None,
+        hint: str | None = None,
+        tournament: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.scorecard = scorecard
+        self.report_dir = report_dir
+        self.tournament = tournament
+
+
+class ApprovalRejectedError(CheckFailedError):
+    """A reviewer rejected the dataset at the approval pause; nothing was published."""
+
+    def __init__(
+        self, message: str, *, reviewer: str, reason: str, report_dir: Any = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.reviewer = reviewer
+        self.reason = reason
         self.report_dir = report_dir
 
 

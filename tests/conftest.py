@@ -16,6 +16,27 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 __all__ = ["ADULT", "REPO", "make_mixed_frame", "mixed_contract"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """Module- and session-scoped fixtures that run pipelines cache here, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("session-cache")
+    previous = os.environ.get("SYNTHWRIGHT_CACHE_DIR")
+    os.environ["SYNTHWRIGHT_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SYNTHWRIGHT_CACHE_DIR", None)
+    else:
+        os.environ["SYNTHWRIGHT_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Each test caches pipeline steps in its own folder: no test reuses another's (or the user's) fits."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("SYNTHWRIGHT_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def mixed_frame() -> pd.DataFrame:
     return make_mixed_frame()

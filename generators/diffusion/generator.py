@@ -85,6 +85,7 @@ class DiffusionGenerator(Generator):
     summary = "our own tabular diffusion (Gaussian numbers, masked categories): best fidelity; any conditions"
     libraries = ("torch", "scipy")
     supports_conditions = True
+    benefits_from_gpu = True
     config: DiffusionConfig
 
     # ---- fit ----------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ class LLMGenerator(Generator):
     summary = "our own transformer writing rows token by token (or a local LLM fine-tuned); text columns"
     libraries: tuple[str, ...] = ("torch",)
     supports_conditions = True
+    benefits_from_gpu = True
     config: LLMConfig
 
     # ---- fit ----------------------------------------------------------------------------------

@@ -53,7 +53,12 @@ def test_run_demo_with_tvae(prefect_api_url, tmp_path, capsys):
         assert code == 1
         assert result["stage"] == "gates" and result["version_dir"] is None
         record = json.loads((Path(result["report_dir"]) / "rejection.json").read_text())
-        assert record["spec"]["generator"] == {"name": "tvae", "config": {"epochs": 2}, "device": "auto"}
+        assert record["spec"]["generator"] == {
+            "name": "tvae",
+            "config": {"epochs": 2},
+            "device": "auto",
+            "label": None,
+        }
         assert Store(tmp_path).versions("student_placements") == []
 
     # The fit step logged its progress through ProgressLog: the start and both epochs, one line each.

@@ -152,6 +152,14 @@ def test_generators_json_lists_each_generator_with_its_config_defaults(capsys):
     assert bootstrap["config"] == {}
     assert bootstrap["summary"]
 
+    # deployments route fits of generators that train on torch to a GPU pool
+    assert {name for name, row in rows.items() if row["benefits_from_gpu"]} == {
+        "ctgan",
+        "tvae",
+        "diffusion",
+        "llm",
+    }
+
 
 # ----------------------------------------------------------------------------------------------------------
 # contract infer

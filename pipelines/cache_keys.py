@@ -1,0 +1,104 @@
+"""Cache keys: one per step, a hash of everything that shapes that step's output and nothing else.
+
+    ingest   ← code version, source bytes (sha256), read options, contract file bytes, dataset name
+    split    ← ingest key, holdout share, stratification, target, seed
+    fit      ← split key, generator name + config + device, seed
+    sample   ← fit key, rows, seed
+    evaluate ← sample key, split key, gates, target, task, seed
+
+Each key folds in the one before it, so a change anywhere invalidates exactly the steps downstream of
+it: new gates re-evaluate but reuse the fitted model; a new seed refits. The code version (package
+version plus git commit) is in every key: new code never reuses old results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.ingest import builtin_path
+from pipelines.spec import GeneratorSpec, PipelineSpec
+from synthwright import code_version
+from synthwright.files import file_sha256
+
+CACHE_DIR_ENV = "SYNTHWRIGHT_CACHE_DIR"
+
+
+def cache_root(spec: PipelineSpec) -> Path:
+    """The spec's cache folder, else $SYNTHWRIGHT_CACHE_DIR, else $XDG_CACHE_HOME (~/.cache)/synthwright."""
+    if spec.cache.root is not None:
+        return spec.cache.root
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "synthwright"
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The keys of one run's cacheable steps; `fit`, `sample` and `evaluate` per contender title."""
+
+    ingest: str
+    split: str
+    fit: dict[str, str]
+    sample: dict[str, str]
+    evaluate: dict[str, str]
+
+
+def run_keys(spec: PipelineSpec, rows: int | None, root: Path) -> RunKeys | None:
+    """Every step key of `spec`; None when the source cannot be read (ingest then says why, uncached).
+
+    `rows` is the sample size when the spec fixes it; None means "as many as trained on", which the
+    split key already determines. `root` is folded in so two cache folders never share a record.
+    """
+    source = _source_digest(spec)
+    if source is None:
+        return None
+    contract = _file_digest(spec.contract) if spec.contract is not None else "inferred"
+    if contract is None:
+        return None
+    options = spec.source.model_dump(mode="json", exclude={"path", "builtin"})
+    ingest = digest("ingest", code_version(), str(root.resolve()), source, options, contract, spec.dataset)
+    split = digest("split", ingest, spec.split.model_dump(mode="json"), spec.target, spec.seed)
+    fit: dict[str, str] = {}
+    sample: dict[str, str] = {}
+    evaluate: dict[str, str] = {}
+    for contender in spec.contenders:
+        title = contender.title
+        fit[title] = fit_key(split, contender, spec.seed)
+        sample[title] = digest("sample", fit[title], rows, spec.seed)
+        evaluate[title] = digest(
+            "evaluate", sample[title], split, spec.gates.model_dump(mode="json"), spec.target, spec.task
+        )
+    return RunKeys(ingest=ingest, split=split, fit=fit, sample=sample, evaluate=evaluate)
+
+
+def fit_key(split: str, generator: GeneratorSpec, seed: int) -> str:
+    """The label is left out: renaming a contender does not refit it."""
+    return digest("fit", split, generator.name, generator.config, generator.device, seed)
+
+
+def digest(*parts: Any) -> str:
+    """A short, stable hash of JSON-able parts (dict keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _source_digest(spec: PipelineSpec) -> str | None:
+    if spec.source.builtin is not None:
+        try:
+            return _file_digest(builtin_path(spec.source.builtin))
+        except Exception:  # an unknown builtin: ingest raises the user-facing error
+            return None
+    return _file_digest(spec.source.path)
+
+
+def _file_digest(path: Path | None) -> str | None:
+    try:
+        return file_sha256(path) if path is not None else None
+    except OSError:
+        return None

@@ -1,0 +1,192 @@
+"""Tournaments, cross-run caching and retries of the synthesize flow, on the demo table, through a real
+Prefect server (the session's test server)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from support import REPO
+
+from flows.synthesize import run_pipeline
+from flows.tasks import COMPLETE, is_transient_io_error
+from pipelines import steps
+from pipelines.spec import load_spec
+from pipelines.store import Store
+from synthwright.errors import ConfigError, GateFailedError, SourceError
+
+DEMO = REPO / "pipelines" / "examples" / "demo.yaml"
+CONTENDERS = [
+    "generators=[{name: copula}, {name: bootstrap}, {name: ctgan, config: {epochs: 1}}]",
+]
+
+
+def demo_spec(root: Path, *overrides: str):
+    return load_spec(DEMO, [f"output.root={root}", "sample.rows=300", *overrides])
+
+
+def part_bytes(result: dict) -> bytes:
+    return next(Path(result["version_dir"]).glob("part-*.parquet")).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def tournament(prefect_api_url, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tournament")
+    return root, run_pipeline(demo_spec(root, *CONTENDERS))
+
+
+def test_a_tournament_publishes_the_best_passing_contender_and_never_the_bootstrap(tournament):
+    root, result = tournament
+    assert result["status"] == "published"
+    record = result["tournament"]
+    contenders = {c["contender"]: c for c in record["contenders"]}
+    assert set(contenders) == {"copula", "bootstrap", "ctgan"}
+    assert record["winner"] != "bootstrap"
+    bootstrap = contenders["bootstrap"]
+    assert not bootstrap["passed"] and {"exact_match_excess", "mia_auc"} <= set(bootstrap["failed_gates"])
+    passing = [c for c in record["contenders"] if c["passed"]]
+    assert record["winner"] == min(passing, key=lambda c: c["fidelity_error"])["contender"]
+    manifest = json.loads((Path(result["version_dir"]) / "manifest.json").read_text())
+    assert manifest["run"]["tournament"] == record
+    assert manifest["generator"]["name"] == contenders[record["winner"]]["generator"]
+    assert record["reason"].startswith(f"{record['winner']} passes every gate")
+    assert "bootstrap failed" in record["reason"]
+    assert {f"fit[{name}]" for name in contenders} <= set(result["timings"])
+
+
+def test_a_tournament_posts_its_table_artifact(tournament, prefect_api_url):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["student-placements-tournament"]))
+        )
+    assert found, "no tournament artifact"
+    rows = found[0].data if isinstance(found[0].data, list) else json.loads(found[0].data)
+    assert [row["contender"] for row in rows][0] == tournament[1]["tournament"]["winner"]
+    assert "winner:" in found[0].description
+
+
+def test_a_tournament_nobody_passes_publishes_nothing_and_says_which_gate_each_failed(
+    prefect_api_url, tmp_path
+):
+    with pytest.raises(GateFailedError, match="no contender passed every gate") as info:
+        run_pipeline(
+            demo_spec(tmp_path, "generators=[{name: copula}, {name: bootstrap}]", "gates.trend_error_max=0.1")
+        )
+    message = str(info.value)
+    assert "copula failed trend_error" in message and "bootstrap failed" in message
+    assert Store(tmp_path).versions("student_placements") == []
+    folder = Path(info.value.report_dir)
+    record = json.loads((folder / "rejection.json").read_text())
+    assert record["tournament"]["winner"] is None
+    assert sorted(p.name for p in folder.glob("report-*.html")) == [
+        "report-bootstrap.html",
+        "report-copula.html",
+    ]
+
+
+def test_a_bad_contender_config_stops_the_run_before_any_fit(prefect_api_url, tmp_path):
+    with pytest.raises(ConfigError, match=r"(?s)generators\[ctgan\]: .*epochz"):
+        run_pipeline(demo_spec(tmp_path, "generators=[{name: copula}, {name: ctgan, config: {epochz: 1}}]"))
+    assert not (tmp_path / "student_placements").exists()
+
+
+def test_an_unchanged_rerun_reuses_every_step_and_publishes_the_same_bytes(prefect_api_url, tmp_path):
+    first = run_pipeline(demo_spec(tmp_path))
+    second = run_pipeline(demo_spec(tmp_path))
+    assert first["cached_steps"] == [] and second["version"] == "v000002"
+    assert second["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample", "evaluate"]
+    assert part_bytes(first) == part_bytes(second)
+    manifest = json.loads((Path(second["version_dir"]) / "manifest.json").read_text())
+    assert manifest["run"]["cached_steps"] == second["cached_steps"]
+    assert manifest["run"]["flow_run_id"] == second["flow_run_id"] != first["flow_run_id"]
+    uncached = run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
+    assert uncached["cached_steps"] == [] and part_bytes(uncached) == part_bytes(first)
+
+
+def test_new_gates_re_evaluate_but_reuse_the_fitted_model(prefect_api_url, tmp_path):
+    run_pipeline(demo_spec(tmp_path))
+    again = run_pipeline(demo_spec(tmp_path, "gates.shape_error_max=19.5"))
+    assert again["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample"]
+
+
+def test_a_deleted_cache_folder_is_recomputed_not_trusted(prefect_api_url, tmp_path, private_cache):
+    first = run_pipeline(demo_spec(tmp_path))
+    (fit_folder,) = (private_cache / "fit").iterdir()
+    (fit_folder / COMPLETE).unlink()  # as a crash half-way through writing the model would leave it
+    second = run_pipeline(demo_spec(tmp_path))
+    assert "fit" not in second["cached_steps"] and (fit_folder / COMPLETE).is_file()
+    assert part_bytes(first) == part_bytes(second)
+
+
+def test_the_cache_folder_is_private(prefect_api_url, tmp_path, private_cache):
+    run_pipeline(demo_spec(tmp_path))
+    assert stat.S_IMODE(private_cache.stat().st_mode) == 0o700  # it holds real rows
+    assert {p.name for p in private_cache.iterdir()} >= {"ingest", "split", "fit", "sample", "evaluate"}
+
+
+def test_without_the_cache_nothing_is_written_to_it(prefect_api_url, tmp_path, private_cache):
+    run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
+    assert list(private_cache.iterdir()) == []
+
+
+def test_a_transient_read_error_is_retried(prefect_api_url, tmp_path, monkeypatch):
+    calls = []
+    real = steps.ingest
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error (injected)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "ingest", flaky)
+    result = run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
+    assert result["status"] == "published" and len(calls) == 2
+
+
+def test_bad_input_is_not_retried(prefect_api_url, tmp_path, monkeypatch):
+    calls = []
+    real = steps.ingest
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "ingest", counted)
+    spec = demo_spec(tmp_path, "source.builtin=null", f"source.path={tmp_path / 'missing.csv'}")
+    with pytest.raises(SourceError):
+        run_pipeline(spec)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "error, transient",
+    [
+        (OSError(errno.EIO, "io"), True),
+        (OSError(errno.ESTALE, "stale NFS handle"), True),
+        (TimeoutError(errno.ETIMEDOUT, "timed out"), True),
+        (FileNotFoundError(errno.ENOENT, "missing"), False),
+        (PermissionError(errno.EACCES, "denied"), False),
+        (ValueError("bad value"), False),
+        (None, False),
+    ],
+)
+def test_only_transient_io_errors_count_as_transient(error, transient):
+    assert is_transient_io_error(error) is transient
+
+
+def test_a_transient_error_behind_our_own_error_counts():
+    try:
+        try:
+            raise OSError(errno.EAGAIN, "try again")
+        except OSError as cause:
+            raise SourceError("cannot read data.csv") from cause
+    except SourceError as error:
+        assert is_transient_io_error(error)
+    assert not is_transient_io_error(SourceError("data.csv is empty"))
