@@ -11,6 +11,7 @@ its split): it is created private (mode 700).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from flows.tasks import COMPLETE, GIVEN_KEY
 from synthwright.files import make_folder
 
 OWNER_ONLY = 0o700
+log = logging.getLogger("synthwright.flow")
 
 
 class StepCache:
@@ -30,13 +32,7 @@ class StepCache:
         self.work = work
         self._policy = None
         if root is not None:
-            make_folder(
-                root,
-                "the cache folder",
-                hint="set cache.root (or SYNTHWRIGHT_CACHE_DIR) to a "
-                "folder you can write to, or turn caching off with cache.enabled: false",
-            )
-            root.chmod(OWNER_ONLY)
+            _make_private(root)
             self._policy = GIVEN_KEY.configure(
                 lock_manager=FileSystemLockManager(lock_files_directory=root / "locks"),
                 isolation_level="SERIALIZABLE",
@@ -62,3 +58,19 @@ class StepCache:
             return task.with_options(refresh_cache=True, persist_result=False)
         whole = folder is None or (folder / COMPLETE).is_file()
         return task.with_options(cache_policy=self._policy, refresh_cache=not whole)
+
+
+def _make_private(root: Path) -> None:
+    """Create the cache folder owner-only; an existing one is left as it is, with a warning if others
+    can read it (it may be a folder the user shares on purpose)."""
+    existed = root.exists()
+    make_folder(
+        root,
+        "the cache folder",
+        hint="set cache.root (or SYNTHWRIGHT_CACHE_DIR) to a folder you can write to, "
+        "or turn caching off with cache.enabled: false",
+    )
+    if not existed:
+        root.chmod(OWNER_ONLY)
+    elif root.stat().st_mode & 0o077:
+        log.warning("the cache folder %s is readable by others; it holds real rows (chmod 700 it)", root)

@@ -124,10 +124,11 @@ def test_a_deleted_cache_folder_is_recomputed_not_trusted(prefect_api_url, tmp_p
     assert part_bytes(first) == part_bytes(second)
 
 
-def test_the_cache_folder_is_private(prefect_api_url, tmp_path, private_cache):
-    run_pipeline(demo_spec(tmp_path))
-    assert stat.S_IMODE(private_cache.stat().st_mode) == 0o700  # it holds real rows
-    assert {p.name for p in private_cache.iterdir()} >= {"ingest", "split", "fit", "sample", "evaluate"}
+def test_a_new_cache_folder_is_private(prefect_api_url, tmp_path):
+    cache = tmp_path / "new" / "cache"
+    run_pipeline(demo_spec(tmp_path, f"cache.root={cache}"))
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700  # it holds real rows
+    assert {p.name for p in cache.iterdir()} >= {"ingest", "split", "fit", "sample", "evaluate"}
 
 
 def test_without_the_cache_nothing_is_written_to_it(prefect_api_url, tmp_path, private_cache):
@@ -190,3 +191,14 @@ def test_a_transient_error_behind_our_own_error_counts():
     except SourceError as error:
         assert is_transient_io_error(error)
     assert not is_transient_io_error(SourceError("data.csv is empty"))
+
+
+def test_a_tournament_on_a_dask_cluster_picks_the_same_winner_and_bytes(
+    prefect_api_url, tournament, tmp_path
+):
+    """The same contenders on a local Dask cluster (worker processes) as on the thread pool."""
+    pytest.importorskip("prefect_dask")
+    _, threads = tournament
+    dask = run_pipeline(demo_spec(tmp_path, *CONTENDERS, "runner.kind=dask", "cache.enabled=false"))
+    assert dask["tournament"]["winner"] == threads["tournament"]["winner"]
+    assert part_bytes(dask) == part_bytes(threads)
