@@ -3,10 +3,10 @@
 Prefect keeps each cacheable task's JSON result under our step key (pipelines.cache_keys) in its
 result storage ($PREFECT_HOME/storage); the files that result points at live in our cache folder,
 one per step and key: <cache root>/<step>/<key>/. Before reusing a result the flow checks that its
-folder is whole (`.complete`); a folder that was deleted or half-written makes the step run again
-(Prefect's `refresh_cache`). A file lock per key (Prefect's SERIALIZABLE isolation) makes two runs
-that need the same step compute it once. The cache folder holds real rows (the ingested source and
-its split): it is created private (mode 700).
+folder is whole (`.complete`); a record whose folder was deleted or half-written makes the step run
+again (Prefect's `refresh_cache`). A file lock per key (Prefect's SERIALIZABLE isolation) makes two
+runs that need the same step compute it once: the second waits, then reuses the first's result.
+The cache folder holds real rows (the ingested source and its split): it is created private (700).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect.locking.filesystem import FileSystemLockManager
+from prefect.results import get_result_store
 
 from flows.tasks import COMPLETE, GIVEN_KEY
 from synthwright.files import make_folder
@@ -57,7 +58,11 @@ class StepCache:
         if key is None or self._policy is None:
             return task.with_options(refresh_cache=True, persist_result=False)
         whole = folder is None or (folder / COMPLETE).is_file()
-        return task.with_options(cache_policy=self._policy, refresh_cache=not whole)
+        # A record whose files are gone is stale: recompute. No record and no files: a plain call, so
+        # that a second run needing the same step waits on the key's lock and then reuses the first
+        # run's result instead of rewriting the folder under it.
+        stale = not whole and get_result_store().exists(key)
+        return task.with_options(cache_policy=self._policy, refresh_cache=stale)
 
 
 def _make_private(root: Path) -> None:
