@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect.locking.filesystem import FileSystemLockManager
-from prefect.results import get_result_store
+from prefect.results import ResultStore
 
 from flows.tasks import COMPLETE, GIVEN_KEY
 from synthwright.files import make_folder
@@ -61,7 +61,7 @@ class StepCache:
         # A record whose files are gone is stale: recompute. No record and no files: a plain call, so
         # that a second run needing the same step waits on the key's lock and then reuses the first
         # run's result instead of rewriting the folder under it.
-        stale = not whole and get_result_store().exists(key)
+        stale = not whole and ResultStore().exists(key)  # where a task without its own storage keeps it
         return task.with_options(cache_policy=self._policy, refresh_cache=stale)
 
 
