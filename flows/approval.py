@@ -47,7 +47,7 @@ def ask_for_approval(spec: PipelineSpec, evaluated: Evaluated, decision: str) ->
     post_decision(spec.dataset, evaluated.scorecard, f"awaiting approval (flow run {run_id})", report)
     log.warning(
         "waiting for approval of %s: approve in the Prefect UI, or run `synthwright approve %s` "
-        "or `synthwright reject %s --reason ...` (timeout %.0f min)",
+        "or `synthwright reject %s --reason ...` (timeout %g min)",
         spec.dataset,
         run_id,
         run_id,

@@ -12,6 +12,8 @@ edited spec (or new source data) takes effect at the next run without redeployin
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from prefect import serve
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
 from flows.synthesize import synthesize_spec_file
@@ -133,17 +135,18 @@ def deploy_specs(
             pool, routing = cpu_pool, f"uses torch, but the server has no {gpu_pool!r} pool: CPU"
         else:
             pool, routing = cpu_pool, "CPU only"
-        deployment_id = flow.deploy(
-            name=item.name,
-            work_pool_name=pool,
-            parameters={"spec_file": item.spec_file, "overrides": []},
-            description=_description(spec, item),
-            tags=["synthwright"],
-            build=False,
-            push=False,
-            print_next_steps=False,
-            **_schedule(item, spec),
-        )
+        with contextlib.redirect_stdout(sys.stderr):  # Prefect prints tables: keep stdout for --json
+            deployment_id = flow.deploy(
+                name=item.name,
+                work_pool_name=pool,
+                parameters={"spec_file": item.spec_file, "overrides": []},
+                description=_description(spec, item),
+                tags=["synthwright"],
+                build=False,
+                push=False,
+                print_next_steps=False,
+                **_schedule(item, spec),
+            )
         record = Planned(**{**item.to_dict(), "pool": pool, "routing": routing}).to_dict()
         registered.append({**record, "deployment_id": str(deployment_id)})
     return registered
@@ -156,6 +159,7 @@ def _ensure_cpu_pool(cpu_pool: str, gpu_pool: str) -> set[str]:
         try:
             client.read_work_pool(cpu_pool)
         except ObjectNotFound:
-            client.create_work_pool(WorkPoolCreate(name=cpu_pool, type="process"))
+            with contextlib.suppress(ObjectAlreadyExists):  # another deploy created it just now
+                client.create_work_pool(WorkPoolCreate(name=cpu_pool, type="process"))
         names = {pool.name for pool in client.read_work_pools()}
     return names | {cpu_pool}
