@@ -300,19 +300,19 @@ def paused_run_id(server: PrefectServer, run: Proc, dataset: str) -> str:
     return wait_until(check, RUN_SECONDS, f"flow run {name} to be Paused", context)
 
 
+def answer(server, scenarios, case: str, label: str, *args: str):
+    """`synthwright ARGS…` as the reviewer of one approval case (its own folder and PREFECT_HOME)."""
+    folder = scenarios.folder / case
+    return run_command(label, [SYNTHWRIGHT, *args], server.client_env(folder), folder, CLI_SECONDS)
+
+
 # ---- approval ------------------------------------------------------------------------------------
 
 
 def test_approved_run_resumes_and_publishes_with_the_reviewer(server, scenarios):
     run = scenarios.approve_run
     run_id = paused_run_id(server, run, "placements_approve")
-    answered = run_command(
-        "approve",
-        [SYNTHWRIGHT, "approve", run_id, "--reviewer", "alice"],
-        server.client_env(scenarios.folder / "approve"),
-        scenarios.folder / "approve",
-        CLI_SECONDS,
-    )
+    answered = answer(server, scenarios, "approve", "approve", "approve", run_id, "--reviewer", "alice")
     assert answered.code == 0, answered.describe()
     assert "approved flow run" in answered.out and "alice" in answered.out, answered.describe()
 
@@ -329,25 +329,15 @@ def test_approved_run_resumes_and_publishes_with_the_reviewer(server, scenarios)
     [flow_run] = flow_runs_named(server, "placements_approve-seed0")
     assert flow_run.state.is_completed(), flow_run.state
 
-    again = run_command(
-        "approve-again",
-        [SYNTHWRIGHT, "approve", run_id, "--reviewer", "alice"],
-        server.client_env(scenarios.folder / "approve"),
-        scenarios.folder / "approve",
-        CLI_SECONDS,
-    )
+    again = answer(server, scenarios, "approve", "approve-again", "approve", run_id, "--reviewer", "alice")
     assert_clean_exit_2(again, f"flow run {run_id} is not waiting for approval")
 
 
 def test_rejected_run_publishes_nothing_and_records_why(server, scenarios):
     run = scenarios.reject_run
     run_id = paused_run_id(server, run, "placements_reject")
-    answered = run_command(
-        "reject",
-        [SYNTHWRIGHT, "reject", run_id, "--reason", "too risky", "--reviewer", "bob"],
-        server.client_env(scenarios.folder / "reject"),
-        scenarios.folder / "reject",
-        CLI_SECONDS,
+    answered = answer(
+        server, scenarios, "reject", "reject", "reject", run_id, "--reason", "too risky", "--reviewer", "bob"
     )
     assert answered.code == 0, answered.describe()
     assert "rejected flow run" in answered.out and "bob" in answered.out, answered.describe()
