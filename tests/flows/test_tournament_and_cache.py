@@ -105,14 +105,17 @@ def test_an_unchanged_rerun_reuses_every_step_and_publishes_the_same_bytes(prefe
     manifest = json.loads((Path(second["version_dir"]) / "manifest.json").read_text())
     assert manifest["run"]["cached_steps"] == second["cached_steps"]
     assert manifest["run"]["flow_run_id"] == second["flow_run_id"] != first["flow_run_id"]
+    # new gates re-evaluate, but reuse the fitted model and its sample
+    regated = run_pipeline(demo_spec(tmp_path, "gates.shape_error_max=19.5"))
+    assert regated["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample"]
+
+
+def test_without_the_cache_nothing_is_read_or_written_there(prefect_api_url, tmp_path, private_cache):
+    first = run_pipeline(demo_spec(tmp_path))
+    before = sorted(p for p in private_cache.rglob("*") if p.is_file())
     uncached = run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
     assert uncached["cached_steps"] == [] and part_bytes(uncached) == part_bytes(first)
-
-
-def test_new_gates_re_evaluate_but_reuse_the_fitted_model(prefect_api_url, tmp_path):
-    run_pipeline(demo_spec(tmp_path))
-    again = run_pipeline(demo_spec(tmp_path, "gates.shape_error_max=19.5"))
-    assert again["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample"]
+    assert sorted(p for p in private_cache.rglob("*") if p.is_file()) == before
 
 
 def test_a_deleted_cache_folder_is_recomputed_not_trusted(prefect_api_url, tmp_path, private_cache):
@@ -129,11 +132,6 @@ def test_a_new_cache_folder_is_private(prefect_api_url, tmp_path):
     run_pipeline(demo_spec(tmp_path, f"cache.root={cache}"))
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700  # it holds real rows
     assert {p.name for p in cache.iterdir()} >= {"ingest", "split", "fit", "sample", "evaluate"}
-
-
-def test_without_the_cache_nothing_is_written_to_it(prefect_api_url, tmp_path, private_cache):
-    run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
-    assert list(private_cache.iterdir()) == []
 
 
 def test_a_transient_read_error_is_retried(prefect_api_url, tmp_path, monkeypatch):
