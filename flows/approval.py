@@ -77,9 +77,11 @@ def ask_for_approval(spec: PipelineSpec, evaluated: Evaluated, decision: str) ->
             "approved by %s%s", answer.reviewer or "someone", f": {answer.reason}" if answer.reason else ""
         )
         return record
-    title = "winner"
     folder = tasks.reject(
-        spec, "approval", {"approval": record, "scorecard": evaluated.scorecard.to_dict()}, {title: evaluated}
+        spec,
+        "approval",
+        {"approval": record, "scorecard": evaluated.scorecard.to_dict()},
+        {"winner": evaluated},
     )
     who = answer.reviewer or "a reviewer"
     post_decision(spec.dataset, evaluated.scorecard, f"rejected by {who}: {answer.reason}", report)

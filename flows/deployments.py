@@ -39,14 +39,12 @@ SERVER_HINT = (
 
 @dataclass(frozen=True)
 class Planned:
-    """One spec's deployment: its name, schedule and (for `deploy`) work pool, with the reason."""
+    """One spec's deployment: its name and schedule."""
 
     spec_file: str
     name: str
     cron: str | None
     interval_seconds: float | None
-    pool: str | None = None
-    routing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +83,7 @@ def _require_server(command: str) -> None:
         )
 
 
-def _schedule(item: Planned, spec: PipelineSpec) -> dict[str, Any]:
+def _schedule(item: Planned) -> dict[str, Any]:
     if item.interval_seconds is not None:
         return {"interval": item.interval_seconds}
     if item.cron is not None:
@@ -109,7 +107,7 @@ def serve_specs(spec_files: list[Path], cron: str | None, interval_seconds: floa
                 parameters={"spec_file": item.spec_file, "overrides": []},
                 description=_description(spec, item),
                 tags=["synthwright"],
-                **_schedule(item, spec),
+                **_schedule(item),
             )
         )
     serve(*deployments, print_starting_message=True)
@@ -129,9 +127,10 @@ def deploy_specs(
     flow = synthesize_spec_file.from_source(source=str(REPO), entrypoint=ENTRYPOINT)
     registered = []
     for item, spec in planned:
-        if wants_gpu(spec) and gpu_pool in pools:
+        gpu = wants_gpu(spec)
+        if gpu and gpu_pool in pools:
             pool, routing = gpu_pool, "uses torch: the GPU pool"
-        elif wants_gpu(spec):
+        elif gpu:
             pool, routing = cpu_pool, f"uses torch, but the server has no {gpu_pool!r} pool: CPU"
         else:
             pool, routing = cpu_pool, "CPU only"
@@ -145,10 +144,11 @@ def deploy_specs(
                 build=False,
                 push=False,
                 print_next_steps=False,
-                **_schedule(item, spec),
+                **_schedule(item),
             )
-        record = Planned(**{**item.to_dict(), "pool": pool, "routing": routing}).to_dict()
-        registered.append({**record, "deployment_id": str(deployment_id)})
+        registered.append(
+            {**item.to_dict(), "pool": pool, "routing": routing, "deployment_id": str(deployment_id)}
+        )
     return registered
 
 

@@ -73,7 +73,7 @@ def _run(spec: PipelineSpec) -> dict[str, Any]:
     try:
         root = cache_root(spec) if spec.cache.enabled else None
         cache = StepCache(root, work)
-        keys = run_keys(spec, spec.sample.rows, root) if root is not None else None
+        keys = run_keys(spec, root) if root is not None else None
         steps = _Steps(cache, keys, timings)
         ingested = steps.run("ingest", tasks.ingest, keys and keys.ingest, spec, rows=lambda r: r.rows)
         try:
@@ -120,18 +120,13 @@ def _run(spec: PipelineSpec) -> dict[str, Any]:
         if spec.is_tournament:
             decided += f"; {decision.reason}"
         post_decision(spec.dataset, winner.evaluated.scorecard, decided, version / "report.html")
-        result = {
+        return {
             "status": "published",
             **published,
             "report": str(version / "report.html"),
             "scorecard": winner.evaluated.scorecard.to_dict(),
-            "timings": timings,
-            "cached_steps": steps.cached,
-            "flow_run_id": str(runtime.flow_run.id),
+            **run_record,  # flow run id, cached steps, timings (publish's too), tournament, approval
         }
-        if spec.is_tournament:
-            result["tournament"] = decision.to_dict()
-        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

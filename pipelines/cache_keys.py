@@ -49,11 +49,11 @@ class RunKeys:
     evaluate: dict[str, str]
 
 
-def run_keys(spec: PipelineSpec, rows: int | None, root: Path) -> RunKeys | None:
+def run_keys(spec: PipelineSpec, root: Path) -> RunKeys | None:
     """Every step key of `spec`; None when the source cannot be read (ingest then says why, uncached).
 
-    `rows` is the sample size when the spec fixes it; None means "as many as trained on", which the
-    split key already determines. `root` is folded in so two cache folders never share a record.
+    The sample size is `sample.rows`; null ("as many as trained on") is fixed by the split key.
+    `root` is folded in so two cache folders never share a record.
     """
     source = _source_digest(spec)
     if source is None:
@@ -70,7 +70,7 @@ def run_keys(spec: PipelineSpec, rows: int | None, root: Path) -> RunKeys | None
     for contender in spec.contenders:
         title = contender.title
         fit[title] = fit_key(split, contender, spec.seed)
-        sample[title] = digest("sample", fit[title], rows, spec.seed)
+        sample[title] = digest("sample", fit[title], spec.sample.rows, spec.seed)
         evaluate[title] = digest(
             "evaluate", sample[title], split, spec.gates.model_dump(mode="json"), spec.target, spec.task
         )

@@ -39,7 +39,7 @@ class Contender:
 
     @property
     def fidelity_error(self) -> float:
-        return _mean(self._value("shape_error"), self._value("trend_error"))
+        return (self._value("shape_error") + self._value("trend_error")) / 2
 
     @property
     def detection_auc(self) -> float:
@@ -134,10 +134,6 @@ def _tied(a: Contender, b: Contender) -> bool:
 
 def _nan_last(value: float) -> float:
     return math.inf if math.isnan(value) else value
-
-
-def _mean(*values: float) -> float:
-    return sum(values) / len(values)
 
 
 def _error(contender: Contender) -> str:

@@ -14,7 +14,7 @@ DEMO = REPO / "pipelines" / "examples" / "demo.yaml"
 
 
 def keys(root: Path, *overrides: str):
-    return run_keys(load_spec(DEMO, list(overrides)), None, root)
+    return run_keys(load_spec(DEMO, list(overrides)), root)
 
 
 def test_the_same_spec_gives_the_same_keys(tmp_path):
