@@ -22,6 +22,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +68,14 @@ def synthesize_spec_file(spec_file: str, overrides: list[str] | None = None) -> 
 
 
 def _run(spec: PipelineSpec) -> dict[str, Any]:
-    _check_generators(spec)
+    check_generators(spec)
     timings: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="synthwright-run-"))
     try:
         root = cache_root(spec) if spec.cache.enabled else None
         cache = StepCache(root, work)
         keys = run_keys(spec, root) if root is not None else None
-        steps = _Steps(cache, keys, timings)
+        steps = StepRunner(cache, keys, timings)
         ingested = steps.run("ingest", tasks.ingest, keys and keys.ingest, spec, rows=lambda r: r.rows)
         try:
             steps.check(tasks.check_input, keys and keys.ingest, ingested)
@@ -131,7 +132,7 @@ def _run(spec: PipelineSpec) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _check_generators(spec: PipelineSpec) -> None:
+def check_generators(spec: PipelineSpec) -> None:
     """Every contender's name, config and device, checked before anything runs (a typo costs no fit)."""
     for contender in spec.contenders:
         try:
@@ -162,7 +163,7 @@ class _Outcome:
         return Contender(self.spec.title, self.spec.name, scorecard, message)
 
 
-class _Steps:
+class StepRunner:
     """Runs the flow's tasks through the cache, timing each and logging one structured line per step."""
 
     def __init__(self, cache: StepCache, keys: RunKeys | None, timings: dict[str, float]):
@@ -323,20 +324,25 @@ def _reject_all(spec: PipelineSpec, decision: Decision, outcomes: dict[str, _Out
 
 def run_pipeline(spec: PipelineSpec) -> dict[str, Any]:
     """Run the flow (embedded Prefect unless PREFECT_API_URL points at a server)."""
-    logging.getLogger("synthwright").setLevel(logging.INFO)  # step progress lines in the run log
-    embedded = PREFECT_API_URL.value() is None
-    if embedded and spec.approval == "required":
+    if PREFECT_API_URL.value() is None and spec.approval == "required":
         raise ConfigError(
             f"{spec.dataset}: approval: required needs a Prefect server (the run pauses until someone "
             "approves it from another process, which the embedded mode cannot offer)",
             hint="start `prefect server start --host 127.0.0.1`, export PREFECT_API_URL="
             "http://127.0.0.1:4200/api, and run again; or set approval: none",
         )
+    return run_in_prefect(lambda: _with_runner(synthesize, spec)(spec))
+
+
+def run_in_prefect(call: Callable[[], Any]) -> Any:
+    """Call a flow: in Prefect's embedded mode unless PREFECT_API_URL points at a server."""
+    logging.getLogger("synthwright").setLevel(logging.INFO)  # step progress lines in the run log
+    embedded = PREFECT_API_URL.value() is None
     if embedded:
         _prepare_prefect_home()
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):  # saves ~1 s per run
         try:
-            return _with_runner(synthesize, spec)(spec)
+            return call()
         except RuntimeError as error:
             if embedded and "ephemeral Prefect API server" in str(error):
                 raise SynthwrightError(

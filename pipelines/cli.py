@@ -620,6 +620,8 @@ def versions(
     out.print(table)
 
 
+from pipelines import cli_augment  # noqa: E402, F401 — registers the augment command
+
 # ---- entry point ---------------------------------------------------------------------------------
 
 

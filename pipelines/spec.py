@@ -181,14 +181,14 @@ def load_spec(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Read a spec file, apply `--set KEY=VALUE` overrides, validate."""
     path = Path(path)
     data = read_yaml_mapping(path, "pipeline spec")
-    _resolve_paths(data, path.resolve().parent)
+    resolve_paths(data, path.resolve().parent, PATH_KEYS)
     for override in overrides:
         key, value = parse_override(override)
         if key == "generators":  # `--set generators=[...]` makes a one-generator spec a tournament
             data.pop("generator", None)
-        _assign(data, key, value)
+        assign_override(data, key, value)
         if key in PATH_KEYS and isinstance(value, str):
-            _assign(data, key, str(Path(value).expanduser().resolve()))
+            assign_override(data, key, str(Path(value).expanduser().resolve()))
     return validate_model(
         PipelineSpec, data, str(path), hint="see README.md, 'The pipeline spec format', for every key"
     )
@@ -207,7 +207,7 @@ def parse_override(text: str, option: str = "--set") -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
+def assign_override(data: dict[str, Any], dotted: str, value: Any) -> None:
     node = data
     parts = dotted.split(".")
     for part in parts[:-1]:
@@ -220,8 +220,9 @@ def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    for dotted in PATH_KEYS:
+def resolve_paths(data: dict[str, Any], base: Path, keys: tuple[str, ...]) -> None:
+    """Relative paths at the dotted `keys` of `data`, made absolute from `base`."""
+    for dotted in keys:
         node: Any = data
         parts = dotted.split(".")
         for part in parts[:-1]:

@@ -267,11 +267,35 @@ def publish_step(
     `run` says how this run went (flow run id, steps reused from the cache, a tournament's contenders
     and why the winner won, the approval); it goes into the manifest as it is.
     """
-    scorecard = evaluated.scorecard
     contract = load_contract(ingested.contract_path)
     synthetic = read_frame(synthetic_path, contract)
+    manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, contract, run)
+    version = Store(spec.output.root).publish(
+        spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
+    )
+    log.info(
+        "published %s %s (%s rows) at %s", spec.dataset, version.name, f"{len(synthetic):,}", version.path
+    )
+    return {
+        "dataset": spec.dataset,
+        "version": version.name,
+        "version_dir": str(version.path),
+        "rows": len(synthetic),
+    }
+
+
+def manifest_fields(
+    spec: PipelineSpec,
+    ingested: Ingested,
+    split: Split,
+    model_dir: Path,
+    evaluated: Evaluated,
+    contract: Contract,
+    run: dict[str, Any],
+) -> dict[str, Any]:
+    """What a version's manifest records to reproduce it (the store adds rows, files and the date)."""
     model_record = json.loads((model_dir / MANIFEST_FILE).read_text())
-    manifest = {
+    return {
         "status": "published",
         "code_version": code_version(),
         "seed": spec.seed,
@@ -292,23 +316,11 @@ def publish_step(
             "config": model_record["config"],
             "versions": model_record["versions"],
         },
-        "scorecard": scorecard.to_dict(),
-        "gate": {"passed": scorecard.passed},
+        "scorecard": evaluated.scorecard.to_dict(),
+        "gate": {"passed": evaluated.scorecard.passed},
         "evaluation": _details_of(evaluated),
         "spec": spec.model_dump(mode="json"),
         "run": run,
-    }
-    version = Store(spec.output.root).publish(
-        spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
-    )
-    log.info(
-        "published %s %s (%s rows) at %s", spec.dataset, version.name, f"{len(synthetic):,}", version.path
-    )
-    return {
-        "dataset": spec.dataset,
-        "version": version.name,
-        "version_dir": str(version.path),
-        "rows": len(synthetic),
     }
 
 

@@ -1,0 +1,311 @@
+"""The steps an augmentation adds to the pipeline's own (ingest, input contract, split and fit):
+
+    resolve source → … → plan → sample (conditioned) → evaluate (+ utility lift) → publish real + synthetic
+
+Like pipelines.steps, each reads files, writes files and returns a small record; `flows.augment` runs
+them as Prefect tasks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_contracts.io import contract_from_dict, load_contract, save_contract
+from data_contracts.model import Column, ColumnKind, Contract, RowBounds
+from generators.base import Generator
+from generators.columns import ColumnPlan
+from generators.registry import generator_class
+from pipelines.augment_plan import Plan, matches, plan_augmentation
+from pipelines.augment_request import AugmentRequest
+from pipelines.frames import read_frame, write_frame
+from pipelines.spec import PipelineSpec
+from pipelines.steps import REPORT_FILE, Evaluated, Ingested, Split, manifest_fields
+from pipelines.store import MANIFEST, Store
+from synthwright import code_version
+from synthwright.errors import ConfigError, SourceError
+from synthwright.files import file_sha256, make_folder
+from validators.contract import check_contract
+from validators.evaluate import evaluate
+from validators.gates import Metric, Scorecard
+from validators.lift import METRICS, Lift, utility_lift
+from validators.report import write_report
+
+log = logging.getLogger("synthwright.augment")
+CLASS_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
+
+
+def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path | None, Path | None]:
+    """A published version as a Parquet file and its manifest's contract (None, None for a file source).
+
+    The version's files are checked against its manifest's sha256s first: augmenting a damaged or
+    edited version would publish the damage under a new name."""
+    if request.source.version is None:
+        return None, None
+    dataset, _, wanted = request.source.version.partition("@")
+    root = request.source.root or request.output.root
+    number = _version_number(wanted, request.source.version)
+    version = Store(root).version(dataset, number)
+    files = version.manifest.get("files") or []
+    if not files:
+        raise SourceError(f"{version.path}/{MANIFEST} lists no data files", hint="publish the version again")
+    for entry in files:
+        path = version.path / entry["name"]
+        if not path.is_file() or file_sha256(path) != entry["sha256"]:
+            raise SourceError(
+                f"{path} is missing or does not match its manifest's sha256",
+                hint=f"run `synthwright check --version {dataset}@{version.name} --root {root}`, "
+                "then restore the version or augment another one",
+            )
+    folder = make_folder(work / "source", "the work folder")
+    contract_path = folder / "contract.yaml"
+    save_contract(
+        contract_from_dict(version.manifest["contract"]["definition"], str(version.path)), contract_path
+    )
+    if len(files) == 1:
+        return version.path / files[0]["name"], contract_path
+    table = pa.concat_tables([pq.read_table(version.path / entry["name"]) for entry in files])
+    pq.write_table(table, folder / "source.parquet")
+    return folder / "source.parquet", contract_path
+
+
+def _version_number(wanted: str, text: str) -> int | None:
+    if wanted in ("", "latest"):
+        return None
+    if len(wanted) > 1 and wanted[0] == "v" and wanted[1:].isdigit():
+        return int(wanted[1:])
+    raise ConfigError(
+        f"source.version {text!r} is not DATASET@vN", hint="e.g. adult@v3, adult@v000003 or adult@latest"
+    )
+
+
+def plan_step(request: AugmentRequest, ingested: Ingested, split: Split) -> Plan:
+    """The synthetic rows to make, checked against the contract and the gates before any fit."""
+    contract = load_contract(ingested.contract_path)
+    real = read_frame(ingested.data_path, contract)
+    train = read_frame(split.train_path, contract)
+    klass = generator_class(request.generator.name)
+    plan = plan_augmentation(
+        request,
+        contract,
+        real,
+        train,
+        supports_conditions=klass.supports_conditions,
+        derived={gap.right for gap in ColumnPlan.fit(contract, train).gaps},
+    )
+    if request.gates.wants_lift and (
+        request.target is None or contract.column(request.target).kind not in CLASS_KINDS
+    ):
+        raise ConfigError(
+            "the *_lift_min gates need a categorical or boolean target (the lift is a classifier's)",
+            hint="name the class column models predict (target: …), or drop the *_lift_min gates",
+        )
+    for group in plan.groups:
+        log.info("plan: %s synthetic rows with %s", f"{group.rows:,}", group.label)
+    return plan
+
+
+def sample_step(model_dir: Path, plan: Plan, seed: int, work: Path) -> Path:
+    """The plan's synthetic rows, group after group, through the generator's own conditional sampling."""
+    started = time.perf_counter()
+    generator = Generator.load(model_dir)
+    frame = generator.sample(plan.synthetic_rows, conditions=plan.conditions_frame(), seed=seed)
+    path = write_frame(frame, generator.contract_, work / "synthetic.parquet")
+    log.info("sampled %s rows in %.1fs", f"{len(frame):,}", time.perf_counter() - started)
+    return path
+
+
+def augmented_table(
+    real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract, column: str
+) -> tuple[pd.DataFrame, Contract]:
+    """Real rows, then synthetic rows, with a boolean `column` saying which is which.
+
+    Integer identifiers of synthetic rows start after the largest real one (the generator numbers
+    them from 1), so keys stay unique in the combined table."""
+    synthetic = synthetic.copy()
+    for spec in contract.columns:
+        if spec.kind is ColumnKind.IDENTIFIER and spec.id_type == "integer" and real[spec.name].notna().any():
+            synthetic[spec.name] = synthetic[spec.name] + int(real[spec.name].max())
+    frame = pd.concat([real.assign(**{column: False}), synthetic.assign(**{column: True})], ignore_index=True)
+    frame[column] = frame[column].astype("boolean")
+    marker = Column(name=column, kind=ColumnKind.BOOLEAN, description="true for rows made by the generator")
+    augmented = contract.model_copy(
+        update={"columns": [*contract.columns, marker], "rows": RowBounds(min=contract.rows.min)}
+    )
+    return frame, Contract.model_validate(augmented.model_dump())
+
+
+def evaluate_step(
+    request: AugmentRequest,
+    spec: PipelineSpec,
+    ingested: Ingested,
+    split: Split,
+    synthetic_path: Path,
+    plan: Plan,
+    work: Path,
+) -> Evaluated:
+    """Score the synthetic rows against the real rows that meet the same conditions, measure the
+    utility lift, check the combined table against its contract, apply the gates, write the report."""
+    started = time.perf_counter()
+    work.mkdir(parents=True, exist_ok=True)
+    contract = load_contract(ingested.contract_path)
+    train = read_frame(split.train_path, contract)
+    holdout = read_frame(split.holdout_path, contract)
+    synthetic = read_frame(synthetic_path, contract)
+    reference_train, reference_holdout = (_like(frame, plan) for frame in (train, holdout))
+    evaluation = evaluate(
+        reference_train, reference_holdout, synthetic, contract, gates=spec.gates, seed=spec.seed
+    )
+    lift = None
+    if request.target is not None and contract.column(request.target).kind in CLASS_KINDS:
+        measured = pd.concat([synthetic.iloc[a:b] for a, b in plan.measured_rows()], ignore_index=True)
+        lift = utility_lift(train, holdout, measured, contract, request.target, seed=spec.seed)
+    real = read_frame(ingested.data_path, contract)
+    table, table_contract = augmented_table(real, synthetic, contract, request.synthetic_column)
+    combined = check_contract(table, table_contract, source="the augmented table")
+    metrics = [*evaluation.scorecard.metrics, *_lift_metrics(request, lift)]
+    metrics.append(
+        Metric(
+            name="augmented_contract_violations",
+            value=len(combined.violations),
+            threshold=request.gates.contract_violations_max,
+            group="contract",
+            ideal=0.0,
+            description="contract checks the published table (real + synthetic rows) fails",
+        )
+    )
+    evaluation = dataclasses.replace(evaluation, scorecard=Scorecard(metrics=metrics))
+    record = {
+        **evaluation.to_dict(),
+        "reference_rows": {"train": len(reference_train), "holdout": len(reference_holdout)},
+        "utility_lift": lift.to_dict() if lift else None,
+        "augmented_contract": combined.to_dict(),
+        "plan": plan.to_dict(),
+    }
+    evaluation_path = work / "evaluation.json"
+    evaluation_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    report_path = write_report(
+        work / REPORT_FILE,
+        evaluation,
+        reference_train,
+        synthetic,
+        contract,
+        title=f"{request.dataset}: augmentation report",
+        details={
+            "dataset": request.dataset,
+            "request": _describe(request, plan),
+            "generator": request.generator.title,
+            "source": ingested.source,
+            "seed": str(request.seed),
+            "code version": code_version(),
+        },
+    )
+    log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))
+    return Evaluated(scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=report_path)
+
+
+def _like(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Real rows meeting the conditions of any group (all rows when a group is unconditioned)."""
+    mask = pd.Series(False, index=frame.index)
+    for group in plan.groups:
+        mask |= matches(frame, group.conditions)
+    return frame[mask]
+
+
+def _lift_metrics(request: AugmentRequest, lift: Lift | None) -> list[Metric]:
+    if lift is None:
+        return []
+    gates, smote = request.gates, lift.smote_lift
+    return [
+        Metric(
+            name=f"{name}_lift",
+            value=lift.lift[name],
+            threshold=getattr(gates, f"{name}_lift_min"),
+            direction="min",
+            group="utility",
+            description=f"{what} with the synthetic rows ({lift.augmented[name]:.3f}) minus real rows alone "
+            f"({lift.real[name]:.3f}), predicting {lift.target} on the real holdout; SMOTE's lift: "
+            + ("n/a" if smote is None else f"{smote[name]:+.3f}"),
+        )
+        for name, what in zip(
+            METRICS,
+            (f"F1 of the rarest class ({lift.minority})", "ROC AUC", "balanced accuracy"),
+            strict=True,
+        )
+    ]
+
+
+def _describe(request: AugmentRequest, plan: Plan) -> str:
+    groups = "; ".join(f"{g.rows:,} × {g.label}" for g in plan.groups)
+    return f"{request.form}: {groups} added to {plan.real_rows:,} real rows"
+
+
+def publish_step(
+    request: AugmentRequest,
+    spec: PipelineSpec,
+    ingested: Ingested,
+    split: Split,
+    model_dir: Path,
+    synthetic_path: Path,
+    evaluated: Evaluated,
+    plan: Plan,
+    run: dict[str, Any],
+) -> dict[str, Any]:
+    """Commit every real row plus the synthetic ones as the next version, with the request in the manifest."""
+    contract = load_contract(ingested.contract_path)
+    real = read_frame(ingested.data_path, contract)
+    synthetic = read_frame(synthetic_path, contract)
+    table, table_contract = augmented_table(real, synthetic, contract, request.synthetic_column)
+    manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, table_contract, run)
+    manifest["kind"] = "augmented"
+    manifest["request"] = request.model_dump(mode="json")
+    manifest["augmentation"] = {
+        "synthetic_column": request.synthetic_column,
+        "real_rows": len(real),
+        "synthetic_rows": len(synthetic),
+        **_shares(request, table),
+        "plan": plan.to_dict(),
+    }
+    version = Store(spec.output.root).publish(
+        spec.dataset, table, table_contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
+    )
+    log.info(
+        "published %s %s (%s real + %s synthetic rows) at %s",
+        spec.dataset,
+        version.name,
+        f"{len(real):,}",
+        f"{len(synthetic):,}",
+        version.path,
+    )
+    return {
+        "dataset": spec.dataset,
+        "version": version.name,
+        "version_dir": str(version.path),
+        "rows": len(table),
+        "real_rows": len(real),
+        "synthetic_rows": len(synthetic),
+    }
+
+
+def _shares(request: AugmentRequest, table: pd.DataFrame) -> dict[str, Any]:
+    """The target's class shares before and after, for the manifest (what a rebalance asked for)."""
+    column = next(iter(request.rebalance)) if request.rebalance else request.target
+    if column is None or column not in table.columns:
+        return {}
+    real = table[~table[request.synthetic_column].astype(bool)]
+    if real[column].nunique() > 50:
+        return {}
+
+    def shares(frame: pd.DataFrame) -> dict[str, float]:
+        counts = frame[column].astype(object).map(str).value_counts(normalize=True)
+        return {k: round(float(v), 4) for k, v in counts.sort_index().items()}
+
+    return {"shares": {"column": column, "real": shares(real), "published": shares(table)}}
