@@ -57,11 +57,13 @@ class StepCache:
         """The task, set to reuse a cached result only when its files are whole."""
         if key is None or self._policy is None:
             return task.with_options(refresh_cache=True, persist_result=False)
-        whole = folder is None or (folder / COMPLETE).is_file()
         # A record whose files are gone is stale: recompute. No record and no files: a plain call, so
         # that a second run needing the same step waits on the key's lock and then reuses the first
-        # run's result instead of rewriting the folder under it.
-        stale = not whole and ResultStore().exists(key)  # where a task without its own storage keeps it
+        # run's result instead of rewriting the folder under it. The record is looked up before the
+        # folder: a run that finishes the step in between wrote its `.complete` before its record, so
+        # this order never mistakes a step another run has just finished for a stale one.
+        recorded = ResultStore().exists(key)  # where a task without its own storage keeps it
+        stale = recorded and not (folder is None or (folder / COMPLETE).is_file())
         return task.with_options(cache_policy=self._policy, refresh_cache=stale)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import pandas as pd
 import pytest
@@ -27,6 +29,28 @@ def session_cache(tmp_path_factory):
         os.environ.pop("SYNTHWRIGHT_CACHE_DIR", None)
     else:
         os.environ["SYNTHWRIGHT_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def prefect_console_to_process_stderr():
+    """Prefect binds its console log handlers to the sys.stderr of the moment its logging is set up;
+    under capsys that stream is closed when the test ends, and later tests would print "--- Logging
+    error ---" into their own output. Point them at the process's stderr (captured by pytest at the
+    file-descriptor level, never closed), before and after each test."""
+
+    def repoint() -> None:
+        handlers_module = sys.modules.get("prefect.logging.handlers")
+        if handlers_module is None:  # Prefect not imported: nothing to do
+            return
+        loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
+        for logger in loggers:
+            for handler in getattr(logger, "handlers", []):
+                if isinstance(handler, handlers_module.PrefectConsoleHandler):
+                    handler.stream = handler.console.file = sys.__stderr__  # not setStream: it flushes
+
+    repoint()
+    yield
+    repoint()
 
 
 @pytest.fixture(autouse=True)

@@ -92,9 +92,15 @@ def test_two_concurrent_runs_get_two_versions(prefect_api_url, tmp_path):
     env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
     args = ["run", DEMO, "--json", "--set", f"output.root={tmp_path}", "--set", "sample.rows=200"]
     processes = [_run_process(args, env) for _ in range(2)]
+    try:
+        outputs = [process.communicate(timeout=300) for process in processes]
+    finally:
+        for process in processes:  # a failure must not leave a process running into the next test
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     results = []
-    for process in processes:
-        out, err = process.communicate(timeout=300)
+    for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err[-2000:]
         results.append(json.loads(out))
     assert sorted(r["version"] for r in results) == ["v000001", "v000002"]

@@ -90,6 +90,15 @@ def copula(table, tmp_path_factory) -> Path:
     return model
 
 
+@pytest.fixture(scope="module")
+def bootstrap(table, tmp_path_factory) -> Path:
+    """A generator without conditional sampling (it only resamples rows)."""
+    model = tmp_path_factory.mktemp("bootstrap") / "model"
+    result = cli_captured("fit", table.data, "-g", "bootstrap", "--contract", table.contract, "--out", model)
+    assert result.code == 0, result
+    return model
+
+
 # ----------------------------------------------------------------------------------------------------------
 # fit --json with the neural generators
 
@@ -344,17 +353,32 @@ def test_missing_conditions_file_is_an_error(capsys, ctgan, tmp_path):
     assert not target.exists()
 
 
-def test_copula_refuses_conditions(capsys, copula, tmp_path):
+def test_a_generator_without_conditioning_refuses_conditions(capsys, bootstrap, tmp_path):
     conditions_file = tmp_path / "cond.csv"
     CONDITIONS.to_csv(conditions_file, index=False)
     target = tmp_path / "x.csv"
     for args in (["--rows", 10, "--condition", "colour=red"], ["--conditions", conditions_file]):
-        result = cli(capsys, "sample", copula, *args, "--out", target)
-        assert_clean_user_error(result, "copula", "does not support conditional sampling")
+        result = cli(capsys, "sample", bootstrap, *args, "--out", target)
+        assert_clean_user_error(result, "bootstrap", "does not support conditional sampling")
         assert not target.exists()
     # and without conditions it samples as before
-    assert cli(capsys, "sample", copula, "--rows", 10, "--out", target).code == 0
+    assert cli(capsys, "sample", bootstrap, "--rows", 10, "--out", target).code == 0
     assert len(read_output(target)) == 10
+
+
+def test_copula_samples_conditions_from_the_cli(capsys, copula, tmp_path):
+    """The copula conditions through SDV's own conditional sampling (one value, then per-row)."""
+    target = tmp_path / "x.csv"
+    result = cli(capsys, "sample", copula, "--rows", 12, "--condition", "colour=red", "--out", target)
+    assert result.code == 0, result
+    assert read_output(target)["colour"].tolist() == ["red"] * 12
+    conditions_file = tmp_path / "cond.csv"
+    CONDITIONS.to_csv(conditions_file, index=False)
+    assert cli(capsys, "sample", copula, "--conditions", conditions_file, "--out", target).code == 0
+    sampled = read_output(target)
+    assert len(sampled) == len(CONDITIONS)
+    given = CONDITIONS["colour"].notna()
+    assert sampled["colour"][given].tolist() == CONDITIONS["colour"][given].tolist()
 
 
 # ----------------------------------------------------------------------------------------------------------
