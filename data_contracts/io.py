@@ -38,6 +38,8 @@ def contract_to_dict(contract: Contract) -> dict[str, Any]:
     out["columns"] = [_column_to_dict(c) for c in contract.columns]
     if contract.rules:
         out["rules"] = [str(rule) for rule in contract.rules]
+    if contract.drift is not None:  # only when written: older contracts keep their dict and fingerprint
+        out["drift"] = contract.drift.model_dump(exclude_defaults=True)
     return out
 
 

@@ -193,8 +193,31 @@ class RowBounds(BaseModel):
         return self
 
 
+class DriftThresholds(BaseModel):
+    """How far data may move from a baseline before `synthwright check --baseline` fails, in percent:
+    100 × (1 − SDMetrics score), the scorecard's shape and trend errors, the baseline as the real side.
+
+    Chosen on Adult (`benchmarks/drift_adult.py`: two random halves, three seeds). Undrifted halves of
+    2,000 rows differ by at most 2.7 % in shape, 8.3 % in trend and 5.9 % in any one column (full halves:
+    0.8, 2.1, 1.9). One deliberate change (ages + 15, hours + 10, the share of women or of `>50K`
+    doubled) moves its own column by 23.5–59 %, but the overall shape error only to 3.3–9.2 %: the
+    other columns dilute it, and a shift leaves pair trends as they were. So the per-column bound is
+    the one that catches a drifted column, with room on both sides; the overall bounds, about 4× and
+    2× the noise at 2,000 rows, catch moderate drift spread over many columns. At 500 rows undrifted
+    data reaches 15 % trend error: small batches need a higher `trend_error_max`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape_error_max: float = Field(default=10.0, ge=0, le=100, description="overall column-shape error")
+    trend_error_max: float = Field(default=15.0, ge=0, le=100, description="overall column-pair-trend error")
+    column_shape_error_max: float | None = Field(
+        default=20.0, ge=0, le=100, description="any one column's shape error; null: no per-column check"
+    )
+
+
 class Contract(BaseModel):
-    """A dataset's columns, key, row-count bounds and cross-column rules."""
+    """A dataset's columns, key, row-count bounds, cross-column rules and drift thresholds."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -205,6 +228,7 @@ class Contract(BaseModel):
     rows: RowBounds = RowBounds()
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = []
+    drift: DriftThresholds | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Contract:

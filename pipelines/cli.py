@@ -621,6 +621,7 @@ def versions(
 
 
 from pipelines import cli_augment  # noqa: E402, F401 — registers the augment command
+from pipelines import cli_check as _check_command  # noqa: E402, F401 — registers the check command
 
 # ---- entry point ---------------------------------------------------------------------------------
 
