@@ -60,6 +60,11 @@ class Column(BaseModel):
     values: list[str] | None = Field(default=None, description="allowed categories (categorical only)")
     unique: bool = False
     pii: PiiKind | None = Field(default=None, description="personal data kind (text columns only)")
+    pii_action: Literal["fake", "drop"] = Field(
+        default="fake",
+        description="what is published instead of the real values: generated fakes of the same kind, "
+        "or nothing (the column is left out of published tables)",
+    )
     format: str | None = Field(default=None, description="strftime format (datetime only)")
     id_type: Literal["integer", "string"] | None = Field(default=None, description="identifier only")
     description: str | None = None
@@ -119,6 +124,8 @@ class Column(BaseModel):
             raise ValueError(f"`values` applies to categorical columns, not {kind}")
         if self.pii is not None and kind is not ColumnKind.TEXT:
             raise ValueError(f"`pii` applies to text columns (they are replaced by fakes), not {kind}")
+        if self.pii_action != "fake" and self.pii is None:
+            raise ValueError("`pii_action` applies to personal-data columns: set `pii` too")
         if self.format is not None and kind is not ColumnKind.DATETIME:
             raise ValueError(f"`format` applies to datetime columns, not {kind}")
         if self.id_type is not None and kind is not ColumnKind.IDENTIFIER:

@@ -33,7 +33,7 @@ from data_contracts.io import contract_from_dict, contract_to_dict
 from data_contracts.model import Contract
 from generators.columns import ColumnPlan
 from generators.conditions import check_conditions_hold, condition_table
-from synthwright import __version__
+from synthwright import __version__, trust
 from synthwright.config_io import validation_message
 from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
 from synthwright.files import file_sha256, fsync_tree
@@ -71,6 +71,9 @@ class Generator(ABC):
     """Whether `sample(conditions=...)` works (the subclass implements `_sample_conditioned`)."""
     benefits_from_gpu: ClassVar[bool] = False
     """Whether fitting runs on torch and gains from CUDA (deployments route such fits to a GPU pool)."""
+    saves_pickle: ClassVar[bool] = False
+    """Whether the saved model is a pickle: loading it runs code, so it must be signed here or trusted
+    (synthwright.trust)."""
 
     def __init__(
         self, config: BaseModel | Mapping[str, Any] | None = None, *, seed: int = 0, device: str = "auto"
@@ -182,6 +185,8 @@ class Generator(ABC):
                 "device": self.device_used(),
                 "sha256": {name: file_sha256(staging / name) for name in files},
             }
+            if self.saves_pickle:
+                manifest["signature"] = trust.signature(_signed_fields(manifest))
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
             _replace_folder(staging, target)
         except BaseException:
@@ -189,8 +194,10 @@ class Generator(ABC):
             raise
 
     @classmethod
-    def load(cls, path: Path | str) -> Generator:
-        """Load a saved model; every file is checked against the sha256 recorded at save."""
+    def load(cls, path: Path | str, *, trust_pickle: bool = False) -> Generator:
+        """Load a saved model; every file is checked against the sha256 recorded at save. A pickled
+        model must also carry this installation's signature, unless `trust_pickle` (the caller vouches
+        for the folder: the pipeline's own cache, or a user's explicit --trust-model)."""
         from generators.registry import generator_class
 
         folder = Path(path)
@@ -218,6 +225,15 @@ class Generator(ABC):
         klass = generator_class(name)
         if cls is not Generator and klass is not cls:
             raise ConfigError(f"{folder} holds a {name!r} model, not a {cls.name!r} one")
+        signed = klass.saves_pickle and trust.verify(_signed_fields(manifest), manifest.get("signature"))
+        if klass.saves_pickle and not (trust_pickle or signed):
+            raise ConfigError(
+                f"{folder} holds a pickled {name} model that this installation did not save (its "
+                f"signature is missing or does not match {trust.key_path()}); unpickling a file runs "
+                "code from it, so it is not loaded",
+                hint="re-fit the model here with `synthwright fit`, or pass --trust-model if you "
+                "trust where the folder came from",
+            )
         contract = contract_from_dict(
             json.loads((folder / "contract.json").read_text()), str(folder / "contract.json")
         )
@@ -346,3 +362,8 @@ def _replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(staging, target)
+
+
+def _signed_fields(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a pickled model's signature covers: its generator, format and file checksums."""
+    return {k: manifest.get(k) for k in ("format", "generator", "sha256")}

@@ -120,7 +120,7 @@ class ColumnPlan(BaseModel):
             if column.kind is ColumnKind.IDENTIFIER:
                 frame[column.name] = _identifiers(column, n)
             elif column.pii is not None:
-                frame[column.name] = _fakes(
+                frame[column.name] = fake_values(
                     column, n, int(rng.integers(2**31)), self.contract.is_unique(column)
                 )
         return frame[self.contract.names]
@@ -177,7 +177,8 @@ def _identifiers(column: Column, n: int) -> pd.Series:
     return pd.Series([f"syn-{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
-def _fakes(column: Column, n: int, seed: int, unique: bool) -> pd.Series:
+def fake_values(column: Column, n: int, seed: int, unique: bool) -> pd.Series:
+    """`n` generated values of the column's personal-data kind (Faker, seeded; distinct if `unique`)."""
     from faker import Faker
 
     faker = Faker("en_US")

@@ -6,7 +6,8 @@ conditional normal, then reject sampling for categories), so it follows the copu
 how the other columns depend on the conditioned ones. What synthwright adds around SDV: metadata
 driven by the contract (no guessing), seeded fit and sampling, identifiers/PII/rules handled by the
 base class, and a checksummed save.
-The saved model is SDV's own pickle (cloudpickle): load only model folders you trust.
+The saved model is SDV's own pickle (cloudpickle): it loads only when this installation signed it
+at save, or with --trust-model (synthwright.trust).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class CopulaGenerator(Generator):
     wraps = "sdv.single_table.GaussianCopulaSynthesizer"
     libraries = ("sdv", "copulas", "rdt")
     supports_conditions = True
+    saves_pickle = True
     config: CopulaConfig
 
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:

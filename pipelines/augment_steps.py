@@ -27,6 +27,7 @@ from generators.registry import generator_class
 from pipelines.augment_plan import Plan, matches, plan_augmentation
 from pipelines.augment_request import AugmentRequest
 from pipelines.frames import read_frame, write_frame
+from pipelines.pii import publishable
 from pipelines.spec import PipelineSpec
 from pipelines.steps import REPORT_FILE, Evaluated, Ingested, Split, manifest_fields
 from pipelines.store import MANIFEST, Store
@@ -116,7 +117,7 @@ def plan_step(request: AugmentRequest, ingested: Ingested, split: Split) -> Plan
 def sample_step(model_dir: Path, plan: Plan, seed: int, work: Path) -> Path:
     """The plan's synthetic rows, group after group, through the generator's own conditional sampling."""
     started = time.perf_counter()
-    generator = Generator.load(model_dir)
+    generator = Generator.load(model_dir, trust_pickle=True)  # the pipeline's own fit
     frame = generator.sample(plan.synthetic_rows, conditions=plan.conditions_frame(), seed=seed)
     path = write_frame(frame, generator.contract_, work / "synthetic.parquet")
     log.info("sampled %s rows in %.1fs", f"{len(frame):,}", time.perf_counter() - started)
@@ -263,7 +264,9 @@ def publish_step(
     contract = load_contract(ingested.contract_path)
     real = read_frame(ingested.data_path, contract)
     synthetic = read_frame(synthetic_path, contract)
-    table, table_contract = augmented_table(real, synthetic, contract, request.synthetic_column)
+    table, table_contract = publishable(
+        *augmented_table(real, synthetic, contract, request.synthetic_column), seed=spec.seed, refake=True
+    )
     manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, table_contract, run)
     manifest["kind"] = "augmented"
     manifest["request"] = request.model_dump(mode="json")

@@ -523,6 +523,12 @@ def sample(
         None, "--conditions", metavar="FILE", help="per-row conditions: CSV, Parquet or JSON Lines"
     ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    trust_model: bool = typer.Option(
+        False,
+        "--trust-model",
+        help="load a pickled model (copula) that this installation did not save: it runs code from the "
+        "folder, so only for folders you trust",
+    ),
 ) -> None:
     """Sample synthetic rows from a fitted model into a file, optionally under conditions."""
     import pandas as pd
@@ -554,7 +560,7 @@ def sample(
         if not isinstance(conditions, pd.DataFrame):
             raise ConfigError("--rows is required", hint="e.g. --rows 1000 (or give --conditions FILE)")
         rows = len(conditions)
-    model = Generator.load(model_dir)
+    model = Generator.load(model_dir, trust_pickle=trust_model)
     started = time.perf_counter()
     frame = model.sample(rows, conditions=conditions, seed=seed)
     seconds = time.perf_counter() - started

@@ -28,6 +28,7 @@ from generators.base import MANIFEST_FILE, Generator
 from generators.registry import create_generator
 from pipelines.frames import read_frame, write_frame
 from pipelines.ingest import builtin_path, ingest
+from pipelines.pii import publishable
 from pipelines.progress import ProgressLog
 from pipelines.spec import GeneratorSpec, PipelineSpec
 from pipelines.store import OUTPUT_ROOT_HINT, Store
@@ -199,7 +200,7 @@ def fit_step(generator_spec: GeneratorSpec, seed: int, split: Split, contract_pa
 def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:
     """Sample `rows` synthetic rows from a saved model."""
     started = time.perf_counter()
-    generator = Generator.load(model_dir)
+    generator = Generator.load(model_dir, trust_pickle=True)  # the pipeline's own fit
     frame = generator.sample(rows, seed=seed)
     path = write_frame(frame, generator.contract_, work / "synthetic.parquet")
     log.info("sampled %s rows in %.1fs", f"{rows:,}", time.perf_counter() - started)
@@ -267,8 +268,10 @@ def publish_step(
     `run` says how this run went (flow run id, steps reused from the cache, a tournament's contenders
     and why the winner won, the approval); it goes into the manifest as it is.
     """
-    contract = load_contract(ingested.contract_path)
-    synthetic = read_frame(synthetic_path, contract)
+    source_contract = load_contract(ingested.contract_path)
+    synthetic, contract = publishable(
+        read_frame(synthetic_path, source_contract), source_contract, seed=spec.seed, refake=False
+    )
     manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, contract, run)
     version = Store(spec.output.root).publish(
         spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}

@@ -34,7 +34,16 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from exc
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
+            raise ConfigError(
+                f"{path}{where}: {problem}: tags that build Python objects are not read (no code runs "
+                "from a file)",
+                hint="write plain values: strings, numbers, lists and mappings",
+            ) from exc
+        raise ConfigError(
+            f"{path}{where}: not valid YAML: {problem}",
+            hint="fix the syntax at that line (quote values holding ': ', '#' or a leading '*', '&', '!')",
+        ) from exc
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: a {what} must be a YAML mapping (key: value lines), got {type(data).__name__}"

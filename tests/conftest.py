@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 
 import pandas as pd
 import pytest
@@ -14,6 +15,8 @@ from data_contracts.model import Contract
 
 # Prefect, if a test starts it, stays offline.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Models are signed with a key of the test session's own, never the user's (synthwright.trust).
+os.environ["SYNTHWRIGHT_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="synthwright-key-"), "model-key")
 
 __all__ = ["ADULT", "REPO", "make_mixed_frame", "mixed_contract"]
 

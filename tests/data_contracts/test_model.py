@@ -306,3 +306,12 @@ def test_contract_equality_follows_content() -> None:
     other["columns"][1]["max"] = 80
     assert Contract.model_validate(other) != mixed_contract()
     assert Contract.model_validate(mixed_contract().model_dump()) == mixed_contract()
+
+
+def test_pii_action_is_fake_by_default_drop_on_request_and_only_for_pii_columns() -> None:
+    assert Column(name="e", kind=ColumnKind.TEXT, pii=PiiKind.EMAIL).pii_action == "fake"
+    assert Column(name="e", kind=ColumnKind.TEXT, pii=PiiKind.EMAIL, pii_action="drop").pii_action == "drop"
+    with pytest.raises(ValidationError, match="set `pii` too"):
+        Column(name="e", kind=ColumnKind.TEXT, pii_action="drop")
+    with pytest.raises(ValidationError):
+        Column(name="e", kind=ColumnKind.TEXT, pii=PiiKind.EMAIL, pii_action="hash")
