@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,9 +32,10 @@ import pyarrow.parquet as pq
 
 from data_contracts.arrow import to_arrow
 from data_contracts.model import Contract
-from synthwright.errors import ConfigError, SourceError
+from synthwright.errors import ConfigError, SourceError, UserInputError
 from synthwright.files import file_sha256, fsync_path, fsync_tree, make_folder
 
+log = logging.getLogger("synthwright.store")
 MANIFEST = "manifest.json"
 LATEST = "latest"
 ROWS_PER_PART = 1_000_000
@@ -144,10 +146,19 @@ class Store:
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             version = self._commit(folder, staging, dataset, record)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            if _disk_full(exc):
+                raise UserInputError(
+                    f"the disk holding {self.root} is full (no space left on device) while publishing "
+                    f"{dataset}: nothing was published, and the partial files were removed",
+                    hint="free space there, or choose another output root (output.root / --root)",
+                ) from exc
             raise
-        self._point_latest(folder)
+        try:
+            self._point_latest(folder)
+        except OSError as exc:  # the version is committed; only the convenience link is stale
+            log.warning("published %s, but could not point %s at it: %s", version.path, folder / LATEST, exc)
         return version
 
     def _commit(self, folder: Path, staging: Path, dataset: str, record: dict[str, Any]) -> Version:
@@ -196,6 +207,16 @@ class Store:
                         entry.unlink(missing_ok=True)
                     else:
                         shutil.rmtree(entry, ignore_errors=True)
+
+
+def _disk_full(error: BaseException) -> bool:
+    """ENOSPC or EDQUOT, raised directly or by pyarrow (whose message carries the errno only as text)."""
+    if not isinstance(error, OSError):
+        return False
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error)
+    return "No space left on device" in text or "Disk quota exceeded" in text
 
 
 def _version_numbers(folder: Path) -> list[int]:
