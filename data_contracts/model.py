@@ -128,6 +128,15 @@ class Column(BaseModel):
             raise ValueError("`pii_action` applies to personal-data columns: set `pii` too")
         if self.format is not None and kind is not ColumnKind.DATETIME:
             raise ValueError(f"`format` applies to datetime columns, not {kind}")
+        if self.format is not None:  # a format that cannot read back what it writes reads nothing
+            sample = dt.datetime(2001, 2, 3, 4, 5, 6)
+            try:
+                dt.datetime.strptime(sample.strftime(self.format), self.format)
+            except ValueError as exc:
+                raise ValueError(
+                    f"column {self.name!r}: format {self.format!r} is not a usable strftime format "
+                    f"({exc}); e.g. '%Y-%m-%d'"
+                ) from None
         if self.id_type is not None and kind is not ColumnKind.IDENTIFIER:
             raise ValueError(f"`id_type` applies to identifier columns, not {kind}")
         return self

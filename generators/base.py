@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -169,8 +170,16 @@ class Generator(ABC):
                 f"{target} exists and is not a synthwright model folder; refusing to write into it",
                 hint="choose a new or empty folder",
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        if target.exists() and not target.is_dir():
+            raise ConfigError(f"{target} is a file; a model is saved as a folder", hint="choose a new folder")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the model folder {target}: {exc.strerror}",
+                hint="choose a folder you can write to (--out)",
+            ) from exc
         try:
             (staging / "contract.json").write_text(json.dumps(contract_to_dict(self.contract_), indent=2))
             files = ["contract.json", *self._save(staging)]
@@ -367,3 +376,13 @@ def _replace_folder(staging: Path, target: Path) -> None:
 def _signed_fields(manifest: dict[str, Any]) -> dict[str, Any]:
     """What a pickled model's signature covers: its generator, format and file checksums."""
     return {k: manifest.get(k) for k in ("format", "generator", "sha256")}
+
+
+DEVICES = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def check_device(device: str) -> str:
+    """`auto`, `cpu`, `cuda` or `cuda:N`; anything else is a typo to report, not a setting to ignore."""
+    if not DEVICES.fullmatch(device):
+        raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu, cuda or cuda:N (e.g. cuda:1)")
+    return device

@@ -17,14 +17,17 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click import exceptions as click_errors  # typer's own click (pinned in constraints)
 
 from synthwright import __version__
 from synthwright.errors import (
     ApprovalRejectedError,
     CheckFailedError,
+    ConfigError,
     ContractViolationError,
     GateFailedError,
     SynthwrightError,
+    UserInputError,
 )
 
 app = typer.Typer(
@@ -66,6 +69,12 @@ def _root(
 def _read_options(na: list[str], strip: bool, fmt: str, delimiter: str | None, encoding: str) -> Any:
     from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions
     from synthwright.config_io import validate_model
+    from synthwright.errors import ConfigError
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise ConfigError(
+            f"--delimiter {delimiter!r} must be exactly one character", hint="e.g. --delimiter ';' or $'\\t'"
+        )
 
     return validate_model(
         ReadOptions,
@@ -76,8 +85,21 @@ def _read_options(na: list[str], strip: bool, fmt: str, delimiter: str | None, e
             "delimiter": delimiter,
             "encoding": encoding,
         },
-        "read options",
+        "the read options (--format, --delimiter, --encoding, --na)",
+        hint="--format is auto, csv, parquet or jsonl; --delimiter is one character, e.g. ';' or a tab",
     )
+
+
+def _check_folder_can_exist(folder: Path, option: str) -> None:
+    """Before long work: a folder under an existing file can never be made (say so now, not after)."""
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"{option} {folder}: {parent} is a file, so the folder cannot be made there",
+                    hint=f"choose another {option} folder",
+                )
+            return
 
 
 def _print_json(data: Any) -> None:
@@ -271,7 +293,9 @@ def contract_infer(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        from synthwright.files import write_text_file
+
+        write_text_file(out_file, text, "the contract")
         err.print(
             f"wrote a contract for {len(contract.columns)} columns to {out_file}; "
             "review kinds, ranges, categories and pii before relying on it"
@@ -299,7 +323,9 @@ def contract_check(
     result = ingest(data, _read_options(na, strip, fmt, delimiter, encoding), contract)
     report = check_contract(result.frame, contract, source=str(data), parse_failures=result.parse_failures)
     if junit is not None:
-        junit.write_text(report.to_junit(), encoding="utf-8")
+        from synthwright.files import write_text_file
+
+        write_text_file(junit, report.to_junit(), "the JUnit report")
     if as_json:
         _print_json(report.to_dict())
     elif report.passed:
@@ -350,7 +376,10 @@ def evaluate(
     from validators.report import write_report
 
     if task not in (None, "classification", "regression"):
-        raise ConfigError(f"--task must be classification or regression, not {task!r}")
+        raise ConfigError(
+            f"--task must be classification or regression, not {task!r}",
+            hint="or leave --task out: it follows the target's kind",
+        )
     if task and not target:
         raise ConfigError("--task needs --target", hint="name the column to predict with --target")
     _log_to_stderr()  # one line per measured part: the whole takes ~25 s on Adult
@@ -466,11 +495,15 @@ def fit(
     from pipelines.spec import parse_override
     from validators.contract import check_contract
 
+    _check_folder_can_exist(model_dir, "--out")
     _log_to_stderr()
     generator_config: dict[str, Any] = {}
     for item in config:
         key, value = parse_override(item, option="--config")
         generator_config[key] = value
+    from generators.base import check_device
+
+    check_device(device)
     model = create_generator(generator, generator_config, seed=seed, device=device)
     contract = load_contract(contract_file) if contract_file else None
     result = ingest(data, _read_options(na, strip, fmt, delimiter, encoding), contract)
@@ -562,7 +595,12 @@ def sample(
         rows = len(conditions)
     model = Generator.load(model_dir, trust_pickle=trust_model)
     started = time.perf_counter()
-    frame = model.sample(rows, conditions=conditions, seed=seed)
+    try:
+        frame = model.sample(rows, conditions=conditions, seed=seed)
+    except UserInputError as error:
+        if conditions_file is None:
+            raise
+        raise ConfigError(f"{conditions_file}: {error.message}", hint=error.hint) from error
     seconds = time.perf_counter() - started
     write_frame(frame, model.contract_, out_file)
     if as_json:
@@ -640,10 +678,20 @@ def main(argv: list[str] | None = None) -> None:
     if not debug:
         _quiet_tracebacks()
     try:
-        # Standalone mode: typer/click print usage errors and exit 2, and `typer.Exit(n)` exits n.
-        # Anything else propagates here.
-        app(args=args, prog_name="synthwright")
-        code = 0
+        # Not click's standalone mode: `typer.Exit(n)` returns n, and usage errors come here to be
+        # printed like every other error (an `error:` line and a `fix:` line).
+        code = app(args=args, prog_name="synthwright", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as error:  # `synthwright` or a group alone: its help
+        error.show()
+        code = error.exit_code
+    except click_errors.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "synthwright"
+        err.print(f"[red]error:[/] {error.format_message()}", markup=True, highlight=False)
+        err.print(f"  fix: see `{command} --help`", highlight=False)
+        code = 2
+    except typer.Abort:
+        err.print("[red]aborted[/]", markup=True)
+        code = 130
     except SynthwrightError as error:
         if debug:
             err.print_exception()

@@ -90,7 +90,10 @@ def _flag_overrides(
     """The named flags as `--set` overrides (values as JSON, which YAML reads as written)."""
     sets: dict[str, Any] = {}
     if source is not None and version is not None:
-        raise ConfigError("give --source or --from-version, not both")
+        raise ConfigError(
+            "give --source or --from-version, not both",
+            hint="--source FILE augments a file; --from-version DATASET@vN a published version",
+        )
     if source is not None or version is not None:  # replaces the file's source, keeps its read options
         sets["source.path"] = None if source is None else str(source.expanduser().resolve())
         sets["source.builtin"] = None

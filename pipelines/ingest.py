@@ -8,6 +8,7 @@ here: they come back as `parse_failures`, so the contract check can report them 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,7 +53,9 @@ class ReadOptions(BaseModel):
         description="strings read as missing (after stripping); Adult needs '?' added",
     )
     strip: bool = Field(default=True, description="strip surrounding whitespace from strings and names")
-    delimiter: str | None = Field(default=None, description="CSV only; None means ',' (tab for .tsv)")
+    delimiter: str | None = Field(
+        default=None, min_length=1, max_length=1, description="CSV only; None means ',' (tab for .tsv)"
+    )
     encoding: str = "utf-8"
 
 
@@ -95,6 +98,11 @@ def ingest(
     raw = read_raw(path, options)
     inferred = contract is None
     if contract is None:
+        if raw.empty:
+            raise SourceError(
+                f"{path} has a header but no rows: there is nothing to infer a contract from",
+                hint="infer from a file that holds rows, or write the contract by hand",
+            )
         contract = infer_contract(raw, dataset=_dataset_name(path))
     raw = _match_columns(raw, contract, path)
     frame, parsed = parse_frame(raw, contract)
@@ -118,12 +126,17 @@ def read_raw(path: Path, options: ReadOptions) -> pd.DataFrame:
             f"data file not found: {path}", hint="check the path (relative paths start at the current folder)"
         )
     if path.is_dir():
-        raise SourceError(f"{path} is a folder, not a data file")
+        raise SourceError(
+            f"{path} is a folder, not a data file",
+            hint="give one CSV, Parquet or JSON Lines file (a folder of parts is not read)",
+        )
     if path.stat().st_size == 0:
         raise SourceError(f"data file is empty: {path}", hint="the file has no header and no rows")
     kind = _format_of(path, options.format)
     reader = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl}[kind]
     frame = reader(path, options)
+    if len(frame.columns) == 0:
+        raise SourceError(f"{path} holds no columns", hint="the file must hold a table with named columns")
     if options.strip:
         frame.columns = [str(c).strip() for c in frame.columns]
     _check_names(list(frame.columns), path)
@@ -149,6 +162,8 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
     )
     try:
+        _check_no_nul(path)
+        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # a long text cell is data, not an error
         with _open_text(path, encoding) as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
@@ -156,6 +171,8 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         if not header:
             raise SourceError(f"{path} has no header line", hint="the first line must name the columns")
         _check_names(header, path)
+        if options.delimiter is None and len(header) == 1:
+            _check_delimiter(header[0], path)
         # pandas reads a first row with one field too many as an index column, shifting every value
         # silently; later ragged rows it reports itself (ParserError below).
         if first_row is not None and len(first_row) != len(header):
@@ -165,13 +182,20 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
                 hint="every row needs as many fields as the header; quote fields that contain the delimiter "
                 "and remove trailing delimiters",
             )
-        return pd.read_csv(
+        frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[], sep=delimiter, encoding=encoding, engine="c"
         )
     except UnicodeDecodeError as exc:
         raise _undecodable(path, encoding, options.encoding) from exc
     except LookupError as exc:
-        raise SourceError(f"unknown text encoding {options.encoding!r} for {path}") from exc
+        raise SourceError(
+            f"unknown text encoding {options.encoding!r} for {path}",
+            hint="use a Python codec name, e.g. utf-8, latin-1, cp1252 or utf-16",
+        ) from exc
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise SourceError(
+            f"{path} is not a readable gzip file: {exc}", hint="re-compress it with gzip, or remove the .gz"
+        ) from exc
     except pd.errors.ParserError as exc:
         reason = str(exc).strip().splitlines()[-1].removeprefix("Error tokenizing data. C error: ")
         raise SourceError(
@@ -179,7 +203,49 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
             hint="every row needs as many fields as the header; quote fields that contain the delimiter",
         ) from exc
     except pd.errors.EmptyDataError as exc:
-        raise SourceError(f"{path} holds no table") from exc
+        raise SourceError(f"{path} holds no table", hint="the first line must name the columns") from exc
+    _check_no_repeated_header(frame, path)
+    return frame
+
+
+def _check_no_nul(path: Path) -> None:
+    """A NUL byte is never CSV text (the C parser would silently end the value there): a binary file,
+    or text in UTF-16/32."""
+    if path.suffix.lower() == ".gz":
+        return
+    line = 1
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            at = block.find(b"\x00")
+            if at >= 0:
+                line += block[:at].count(b"\n")
+                raise SourceError(
+                    f"{path} holds a NUL byte (line {line}): it is not utf-8 CSV text",
+                    hint="export the table as UTF-8 CSV; for UTF-16 text, pass --encoding utf-16",
+                )
+            line += block.count(b"\n")
+
+
+def _check_delimiter(name: str, path: Path) -> None:
+    """One column whose name holds another common delimiter: the file uses that one."""
+    for candidate, shown in ((";", "';'"), ("\t", "$'\\t' (a tab)"), ("|", "'|'")):
+        if candidate in name:
+            raise SourceError(
+                f"{path} reads as one column named {name[:60]!r}: its delimiter looks like {shown}, "
+                "not a comma",
+                hint=f"pass --delimiter {shown} (source.delimiter in a spec)",
+            )
+
+
+def _check_no_repeated_header(frame: pd.DataFrame, path: Path) -> None:
+    """Two exports pasted together leave the header as a data row; reading it as data is always wrong."""
+    repeated = (frame == pd.Series(list(frame.columns), index=frame.columns)).all(axis=1)
+    if len(frame.columns) > 1 and repeated.any():
+        line = int(repeated.to_numpy().argmax()) + 2
+        raise SourceError(
+            f"{path}: line {line} repeats the header inside the data ({int(repeated.sum())} time(s))",
+            hint="remove the repeated header lines (two files concatenated?)",
+        )
 
 
 def _undecodable(path: Path, encoding: str, declared: str) -> SourceError:
@@ -207,8 +273,6 @@ def _undecodable(path: Path, encoding: str, declared: str) -> SourceError:
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOBase:
-    import gzip
-
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rt", encoding=encoding, newline="")
     return open(path, encoding=encoding, newline="")  # noqa: SIM115 (returned to a `with`)
@@ -221,7 +285,10 @@ def _read_parquet(path: Path, options: ReadOptions) -> pd.DataFrame:
         _check_names(pq.read_schema(path).names, path)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise SourceError(f"{path} is not a readable Parquet file: {exc}") from exc
+        raise SourceError(
+            f"{path} is not a readable Parquet file: {exc}",
+            hint="the file is cut short or damaged (a Parquet file ends with its footer): export it again",
+        ) from exc
     nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
     if nested:
         raise SourceError(
@@ -241,6 +308,11 @@ def _read_jsonl(path: Path, options: ReadOptions) -> pd.DataFrame:
             f"{path} is not JSON Lines (one JSON object per line): {exc}",
             hint='write one object per line, e.g. {"age": 39, "sex": "Male"}',
         ) from exc
+    if any(not isinstance(name, str) for name in frame.columns):
+        raise SourceError(
+            f"{path}: its lines are JSON values but not objects, so they name no columns",
+            hint='write one object per line, e.g. {"age": 39, "sex": "Male"}',
+        )
     nested = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, dict | list)).any()]
     if nested:
         raise SourceError(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from pipelines.ingest import ReadOptions
 from pipelines.store import check_dataset_name
@@ -52,7 +52,9 @@ class GeneratorSpec(BaseModel):
 
     name: str = "copula"
     config: dict[str, Any] = {}
-    device: str = Field(default="auto", description="auto, cpu or cuda")
+    device: str = Field(
+        default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto, cpu, cuda or cuda:N"
+    )
     label: str | None = Field(
         default=None, description="the contender's name in a tournament; default: the generator's name"
     )
@@ -116,6 +118,12 @@ class PipelineSpec(BaseModel):
     """Everything one run needs; stored in the manifest of what it publishes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _file: Path | None = PrivateAttr(default=None)
+    """The spec file it was read from (errors found later name it); not part of the spec's content."""
+
+    @property
+    def spec_file(self) -> Path | None:
+        return self._file
 
     dataset: str
     source: SourceSpec
@@ -189,9 +197,11 @@ def load_spec(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
         assign_override(data, key, value)
         if key in PATH_KEYS and isinstance(value, str):
             assign_override(data, key, str(Path(value).expanduser().resolve()))
-    return validate_model(
+    spec = validate_model(
         PipelineSpec, data, str(path), hint="see README.md, 'The pipeline spec format', for every key"
     )
+    spec._file = path
+    return spec
 
 
 def parse_override(text: str, option: str = "--set") -> tuple[str, Any]:
@@ -215,7 +225,10 @@ def assign_override(data: dict[str, Any], dotted: str, value: Any) -> None:
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise ConfigError(f"--set {dotted}: {part!r} is a value, not a section")
+            raise ConfigError(
+                f"--set {dotted}: {part!r} is a value, not a section",
+                hint=f"set {part!r} itself: --set {'.'.join(parts[: parts.index(part) + 1])}=VALUE",
+            )
         node = child
     node[parts[-1]] = value
 

@@ -110,8 +110,10 @@ def ingest_step(spec: PipelineSpec, work: Path) -> Ingested:
 
 def _check_target(spec: PipelineSpec, contract: Contract) -> None:
     if spec.target is not None and spec.target not in contract.names:
+        where = f"{spec.spec_file}: " if spec.spec_file is not None else ""
         raise ConfigError(
-            f"target column {spec.target!r} is not in the contract", hint=f"columns: {contract.names}"
+            f"{where}target column {spec.target!r} is not in the contract",
+            hint=f"name one of its columns: {', '.join(contract.names)}",
         )
 
 

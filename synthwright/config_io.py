@@ -27,7 +27,9 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {what} file {path}: {exc}") from exc
+        raise ConfigError(
+            f"cannot read {what} file {path}: {exc}", hint=f"a {what} is a UTF-8 YAML text file"
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -45,8 +47,10 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
             hint="fix the syntax at that line (quote values holding ': ', '#' or a leading '*', '&', '!')",
         ) from exc
     if not isinstance(data, dict):
+        got = "an empty file" if data is None else type(data).__name__
         raise ConfigError(
-            f"{path}: a {what} must be a YAML mapping (key: value lines), got {type(data).__name__}"
+            f"{path}: a {what} must be a YAML mapping (key: value lines), got {got}",
+            hint=f"see README.md for the {what} format",
         )
     return data
 

@@ -233,6 +233,8 @@ def _show(value: Any) -> str:
         return "(" + ", ".join(_show(v) for v in value) + ")"
     if isinstance(value, np.datetime64 | dt.datetime):
         stamp = pd.Timestamp(value)
+        if pd.isna(stamp):  # e.g. a date outside the range pandas can hold
+            return str(value)
         return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
     value = _json_safe(value)
     if isinstance(value, float) and value.is_integer():

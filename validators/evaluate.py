@@ -114,8 +114,8 @@ def evaluate(
         source="synthetic output",
         parse_failures=parse_failures,
     )
-    measured = timed("fidelity", fidelity, train, synthetic, contract)
-    reference = timed("reference_fidelity", fidelity, train, holdout, contract)
+    measured = timed("fidelity", fidelity, train, synthetic, contract, seed=seed)
+    reference = timed("reference_fidelity", fidelity, train, holdout, contract, seed=seed)
     detected = timed("detection", detection, holdout, synthetic, contract, seed=seed)
     private = timed("privacy", privacy, train, holdout, synthetic, contract, seed=seed)
     useful = (
@@ -123,6 +123,7 @@ def evaluate(
         if target
         else None
     )
+    rows = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
     scorecard = score(
         gates,
         measured,
@@ -131,6 +132,7 @@ def evaluate(
         detection=detected,
         privacy=private,
         utility=useful,
+        tables=rows,
     )
     return Evaluation(
         scorecard=scorecard,
@@ -140,6 +142,6 @@ def evaluate(
         detection=detected,
         privacy=private,
         utility=useful,
-        rows={"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
+        rows=rows,
         seconds=seconds,
     )

@@ -27,6 +27,14 @@ from data_contracts.sdv_metadata import sdv_columns
 from validators.features import model_threads, scored_columns, tree_matrices
 
 _TABLE = "table"
+FIDELITY_MAX_ROWS = 200_000
+"""Rows per side (real, synthetic) the shape and trend errors are scored on; a larger table is scored
+on a seeded sample of this many rows, and `Fidelity.rows` says so. SDMetrics' quality report costs time
+and memory in proportion to the rows (every column and every pair, 1,000 categories included): 800,000
+train against 1,000,000 synthetic rows of 20 columns took 26 s on 2 cores, against 5 s at 100,000. At
+200,000 rows a column's KS or TV statistic moves by about 0.1 to 0.3 percentage points from sampling
+alone, well below the gates; the real holdout's reference figure is scored on the same cap, so it still
+shows the noise floor of what was scored."""
 DETECTION_MAX_ROWS = 20_000
 """Rows per side in the detection test (real holdout and synthetic, sampled to equal size)."""
 DETECTION_FOLDS = 3
@@ -38,6 +46,8 @@ class Fidelity:
     trend_error: float
     column_errors: dict[str, float] = field(default_factory=dict)
     pair_errors: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows scored per side (`real`, `synthetic`); `sampled`: a side was larger than the cap."""
 
     def to_dict(self) -> dict:
         return {
@@ -45,6 +55,7 @@ class Fidelity:
             "trend_error": self.trend_error,
             "column_errors": self.column_errors,
             "pair_errors": self.pair_errors,
+            "rows": self.rows,
         }
 
 
@@ -102,10 +113,23 @@ def _detection_auc(
     return round(float(roc_auc_score(labels, scores)), 4)
 
 
-def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract) -> Fidelity:
-    """Shape and trend errors (percent) of `synthetic` against `real`; per column and per pair too."""
+def fidelity(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    *,
+    seed: int = 0,
+    max_rows: int | None = FIDELITY_MAX_ROWS,
+) -> Fidelity:
+    """Shape and trend errors (percent) of `synthetic` against `real`; per column and per pair too.
+
+    A side with more than `max_rows` rows is scored on a seeded sample of that many (None: every row).
+    """
     from sdmetrics.reports import QualityReport
 
+    rng = np.random.default_rng(seed)
+    sampled = max_rows is not None and max(len(real), len(synthetic)) > max_rows
+    real, synthetic = _capped(real, max_rows, rng), _capped(synthetic, max_rows, rng)
     columns = sdv_columns(contract)
     metadata = {"tables": {_TABLE: {"columns": columns}}}
     names = list(columns)
@@ -133,7 +157,15 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract) ->
             f"{a} ~ {b}": _error(score)
             for a, b, score in zip(pairs["Column 1"], pairs["Column 2"], pairs["Score"], strict=True)
         },
+        rows={"real": len(real), "synthetic": len(synthetic), "sampled": sampled},
     )
+
+
+def _capped(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    """`frame` itself when it fits, else a seeded sample of `max_rows` rows in their original order."""
+    if max_rows is None or len(frame) <= max_rows:
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), max_rows, replace=False))]
 
 
 def _error(score: float) -> float:

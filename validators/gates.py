@@ -148,8 +148,19 @@ def score(
     detection: Detection | None = None,
     privacy: Privacy | None = None,
     utility: Utility | None = None,
+    tables: dict[str, int] | None = None,
 ) -> Scorecard:
-    """Apply `gates` to the measured figures; parts not measured (None) add no metrics."""
+    """Apply `gates` to the measured figures; parts not measured (None) add no metrics.
+
+    `tables` (rows of train, holdout and synthetic) lets a description say when its figure was
+    measured on a seeded sample of a larger table.
+    """
+    tables = tables or {}
+    fidelity_sample = (
+        _on_sample(tables, train=fidelity.rows.get("real"), synthetic=fidelity.rows.get("synthetic"))
+        if fidelity.rows.get("sampled")
+        else ""
+    )
     metrics = [
         Metric(
             name=f"{kind}_error",
@@ -158,7 +169,7 @@ def score(
             unit=" %",
             reference=getattr(reference, f"{kind}_error") if reference else None,
             ideal=0.0,
-            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score)",
+            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score){fidelity_sample}",
         )
         for kind, what in (("shape", "column-shape"), ("trend", "column-pair-trend"))
     ]
@@ -170,10 +181,21 @@ def score(
                 threshold=gates.detection_auc_max,
                 ideal=0.5,
                 description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
-                f"from synthetic rows ({detection.rows_per_side:,} each, 3-fold CV)",
+                f"from synthetic rows ({detection.rows_per_side:,} each, 3-fold CV)"
+                + _on_sample(tables, holdout=detection.rows_per_side, synthetic=detection.rows_per_side),
             )
         )
     if privacy is not None:
+        privacy_sample = (
+            _on_sample(
+                tables,
+                synthetic=privacy.rows.get("synthetic"),
+                train=privacy.rows.get("train"),
+                holdout=privacy.rows.get("holdout"),
+            )
+            if privacy.rows.get("sampled")
+            else ""
+        )
         metrics += [
             Metric(
                 name="dcr_share",
@@ -182,7 +204,8 @@ def score(
                 group="privacy",
                 interval=privacy.dcr_share_interval,
                 ideal=0.5,
-                description="share of synthetic rows whose closest real row is in train, not holdout",
+                description="share of synthetic rows whose closest real row is in train, not holdout"
+                + privacy_sample,
             ),
             Metric(
                 name="exact_match_excess",
@@ -192,7 +215,8 @@ def score(
                 group="privacy",
                 ideal=0.0,
                 description=f"exact copies of train rows ({100 * privacy.exact_match_train:.2f} %) minus "
-                f"of holdout rows ({100 * privacy.exact_match_holdout:.2f} %), percentage points",
+                f"of holdout rows ({100 * privacy.exact_match_holdout:.2f} %), percentage points"
+                + privacy_sample,
             ),
             Metric(
                 name="mia_auc",
@@ -200,7 +224,8 @@ def score(
                 threshold=gates.mia_auc_max,
                 group="privacy",
                 ideal=0.5,
-                description="ROC AUC of a membership-inference attack by distance to the synthetic rows",
+                description="ROC AUC of a membership-inference attack by distance to the synthetic rows"
+                + privacy_sample,
             ),
             Metric(
                 name="nndr_median",
@@ -210,7 +235,7 @@ def score(
                 group="privacy",
                 reference=privacy.nndr_median_holdout,
                 description="median nearest/second-nearest train distance ratio (near 0: sits on one "
-                "real row); reported, not gated",
+                f"real row); reported, not gated{privacy_sample}",
             ),
         ]
         if privacy.pii_verbatim:
@@ -226,6 +251,11 @@ def score(
                 )
             )
     if utility is not None:
+        utility_sample = (
+            _on_sample(tables, train=utility.rows.get("train"), synthetic=utility.rows.get("synthetic"))
+            if utility.rows.get("sampled")
+            else ""
+        )
         metrics.append(
             Metric(
                 name="utility_gap",
@@ -235,7 +265,7 @@ def score(
                 ideal=0.0,
                 description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
                 f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
-                f"predicting {utility.target} on the real holdout",
+                f"predicting {utility.target} on the real holdout{utility_sample}",
             )
         )
     metrics.append(
@@ -249,3 +279,17 @@ def score(
         )
     )
     return Scorecard(metrics=metrics)
+
+
+def _on_sample(tables: dict[str, int], **scored: int | None) -> str:
+    """`; on a seeded sample of 200,000 of 800,000 train and 200,000 of 1,000,000 synthetic rows`, naming
+    only the tables that were sampled down; empty when none was (or the table sizes are unknown)."""
+    parts = [
+        f"{count:,} of {tables[name]:,} {name}"
+        for name, count in scored.items()
+        if count is not None and name in tables and count < tables[name]
+    ]
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"; on a seeded sample of {listed} rows"

@@ -16,7 +16,7 @@ Regression: R².
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +30,10 @@ from validators.features import is_categorical, model_threads, scored_columns, t
 
 Task = Literal["classification", "regression"]
 MAX_TRAIN_ROWS = 100_000
+"""Rows (with a target value) the fixed model is trained on, from the real train split and from the
+synthetic rows alike; a larger side is a seeded sample of this many, and `Utility.rows` says so. 200
+boosting rounds on 100,000 rows take seconds and the scores have settled well before that size; the
+holdout the models are scored on is never sampled."""
 FIXED_MODEL = {"max_iter": 200, "learning_rate": 0.1}
 MODEL_DESCRIPTION = (
     "HistGradientBoosting{Classifier,Regressor}(max_iter=200, learning_rate=0.1, seed) on every scored "
@@ -46,6 +50,9 @@ class Utility:
     synthetic: dict[str, float]
     """TSTR scores: trained on the synthetic rows."""
     model: str = MODEL_DESCRIPTION
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows used: `train` and `synthetic` (trained on), `holdout` (scored on); `sampled`: a training side
+    had more than `MAX_TRAIN_ROWS` rows with a target value."""
 
     @property
     def headline(self) -> str:
@@ -65,6 +72,7 @@ class Utility:
             "tstr": self.synthetic,
             "headline": self.headline,
             "gap": self.gap,
+            "rows": self.rows,
         }
 
 
@@ -104,6 +112,7 @@ def utility(
         )
     features = scored_columns(contract, exclude=(target,))
     rng = np.random.default_rng(seed)
+    labelled = int(max(train[target].notna().sum(), synthetic[target].notna().sum()))
     train = _labelled(train, target, rng)
     synthetic = _labelled(synthetic, target, rng)
     holdout = holdout[holdout[target].notna()]
@@ -124,14 +133,21 @@ def utility(
         task=task,
         real=score(x_train, y[0], x_holdout, y[2], categorical, seed, **extra),
         synthetic=score(x_synthetic, y[1], x_holdout, y[2], categorical, seed, **extra),
+        rows={
+            "train": len(train),
+            "synthetic": len(synthetic),
+            "holdout": len(holdout),
+            "sampled": labelled > MAX_TRAIN_ROWS,
+        },
     )
 
 
 def _labelled(frame: pd.DataFrame, target: str, rng: np.random.Generator) -> pd.DataFrame:
-    frame = frame[frame[target].notna()]
-    if len(frame) > MAX_TRAIN_ROWS:
-        frame = frame.iloc[np.sort(rng.choice(len(frame), MAX_TRAIN_ROWS, replace=False))]
-    return frame
+    """The rows with a target value, at most MAX_TRAIN_ROWS of them (positions first: one copy only)."""
+    kept = np.flatnonzero(frame[target].notna().to_numpy())
+    if len(kept) > MAX_TRAIN_ROWS:
+        kept = kept[np.sort(rng.choice(len(kept), MAX_TRAIN_ROWS, replace=False))]
+    return frame.iloc[kept]
 
 
 def _labels(series: pd.Series) -> pd.Series:

@@ -147,9 +147,9 @@ def test_datetimes_from_typed_input() -> None:
     assert (values, bad, dtype) == ([ts("2024-01-05 09:00")], [False], "datetime64[ns]")  # UTC, naive
 
 
-def test_datetime_with_a_format_pandas_cannot_use_is_bad_not_raised() -> None:
-    values, bad, _ = parse(["2024-01-05"], kind="datetime", format="%Q")
-    assert (values, bad) == ([None], [True])
+def test_a_datetime_format_that_cannot_read_what_it_writes_is_refused_by_the_contract() -> None:
+    with pytest.raises(ValueError, match="format '%Q' is not a usable strftime format"):
+        parse(["2024-01-05"], kind="datetime", format="%Q")
 
 
 @pytest.mark.parametrize("kind", ["categorical", "text", "identifier"])

@@ -177,7 +177,7 @@ def test_yaml_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="must be a YAML mapping .* got NoneType"):
+    with pytest.raises(ConfigError, match="must be a YAML mapping .* got an empty file"):
         load_contract(_write(tmp_path, ""))
 
 

@@ -96,3 +96,15 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         elif out[name].dtype == "boolean":
             out[name] = out[name].astype(object).where(out[name].notna(), np.nan)
     return out
+
+
+def test_a_side_above_the_cap_is_scored_on_a_seeded_sample_and_says_so(placements_split):
+    train, holdout, contract = placements_split
+    whole = fidelity(train, holdout, contract)
+    assert whole.rows == {"real": len(train), "synthetic": len(holdout), "sampled": False}
+    capped = fidelity(train, holdout, contract, max_rows=60)
+    assert capped.rows == {"real": 60, "synthetic": 60, "sampled": True}
+    assert capped.shape_error != whole.shape_error
+    again = fidelity(train, holdout, contract, max_rows=60)
+    assert (again.shape_error, again.trend_error) == (capped.shape_error, capped.trend_error)
+    assert fidelity(train, holdout, contract, max_rows=60, seed=1).rows["sampled"] is True

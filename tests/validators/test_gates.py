@@ -119,3 +119,17 @@ def test_a_metric_that_could_not_be_computed_fails_its_gate():
     card = score(Gates(), Fidelity(5.0, 10.0), CLEAN, detection=Detection(auc=float("nan"), rows_per_side=1))
     assert [m.name for m in card.failures] == ["detection_auc"]
     assert "detection_auc n/a" in card.lines()[2]
+
+
+def test_a_figure_measured_on_a_sample_says_of_how_many_rows():
+    tables = {"train": 800_000, "holdout": 200_000, "synthetic": 1_000_000}
+    sampled = Fidelity(5.0, 10.0, rows={"real": 200_000, "synthetic": 200_000, "sampled": True})
+    card = score(Gates(), sampled, CLEAN, detection=Detection(auc=0.7, rows_per_side=20_000), tables=tables)
+    shape = next(m for m in card.metrics if m.name == "shape_error")
+    assert shape.description.endswith(
+        "; on a seeded sample of 200,000 of 800,000 train and 200,000 of 1,000,000 synthetic rows"
+    )
+    detected = next(m for m in card.metrics if m.name == "detection_auc")
+    assert "20,000 of 200,000 holdout and 20,000 of 1,000,000 synthetic rows" in detected.description
+    whole = score(Gates(), Fidelity(5.0, 10.0, rows={"real": 10, "synthetic": 10, "sampled": False}), CLEAN)
+    assert "sample" not in whole.metrics[0].description

@@ -219,3 +219,13 @@ def test_to_dict_is_plain_json(task):
     assert data["trtr"] == result.real and data["tstr"] == result.synthetic
     assert data["headline"] in data["trtr"]
     assert isinstance(result, Utility)
+
+
+def test_training_sides_above_the_cap_are_sampled_and_the_rows_are_recorded(monkeypatch):
+    train, holdout, synthetic, contract = _split("binary")
+    whole = utility(train, holdout, synthetic, contract, "y")
+    assert whole.rows == {"train": 500, "synthetic": 500, "holdout": 300, "sampled": False}
+    monkeypatch.setattr("validators.utility.MAX_TRAIN_ROWS", 200)
+    capped = utility(train, holdout, synthetic, contract, "y")
+    assert capped.rows == {"train": 200, "synthetic": 200, "holdout": 300, "sampled": True}
+    assert capped.to_dict()["rows"] == capped.rows
