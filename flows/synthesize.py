@@ -42,7 +42,7 @@ from generators.base import MANIFEST_FILE
 from generators.registry import create_generator
 from pipelines.cache_keys import RunKeys, cache_root, run_keys
 from pipelines.spec import GeneratorSpec, PipelineSpec, load_spec
-from pipelines.steps import Evaluated
+from pipelines.steps import Evaluated, preflight
 from pipelines.tournament import Contender, Decision, decide
 from synthwright.errors import (
     ConfigError,
@@ -331,6 +331,8 @@ def run_pipeline(spec: PipelineSpec) -> dict[str, Any]:
             hint="start `prefect server start --host 127.0.0.1`, export PREFECT_API_URL="
             "http://127.0.0.1:4200/api, and run again; or set approval: none",
         )
+    preflight(spec)  # a missing file or a bad target costs no server start
+    check_generators(spec)
     return run_in_prefect(lambda: _with_runner(synthesize, spec)(spec))
 
 

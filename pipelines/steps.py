@@ -33,7 +33,7 @@ from pipelines.progress import ProgressLog
 from pipelines.spec import GeneratorSpec, PipelineSpec
 from pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright import code_version
-from synthwright.errors import ConfigError, ContractViolationError, UserInputError
+from synthwright.errors import ConfigError, ContractViolationError, SourceError, UserInputError
 from synthwright.files import make_folder
 from validators.contract import ContractReport, ParseFailure, check_contract
 from validators.evaluate import evaluate
@@ -74,6 +74,20 @@ class Split(BaseModel):
     train_rows: int
     holdout_rows: int
     stratified_by: str | None = None
+
+
+def preflight(spec: PipelineSpec) -> None:
+    """What a run can check before it starts (a flow, a server, a fit): the source file is there, the
+    contract reads, and the target is one of its columns. Errors name the spec file."""
+    where = f"{spec.spec_file}: " if spec.spec_file is not None else ""
+    path = spec.source.path
+    if path is not None and not path.is_file():
+        raise SourceError(
+            f"{where}source.path: data file not found: {path}",
+            hint="check the path (relative paths start at the spec's folder)",
+        )
+    if spec.contract is not None:
+        _check_target(spec, load_contract(spec.contract))
 
 
 def ingest_step(spec: PipelineSpec, work: Path) -> Ingested:
