@@ -120,6 +120,7 @@ class Generator(ABC):
                 hint="give it more data (check the source and the holdout fraction)",
             )
         plan = ColumnPlan.fit(contract, data)
+        self.n_fitted_rows_ = len(data)  # `_fit` lowers it when it learns from a sample (the copula)
         with seeded(self.seed):
             self._fit(plan.encode(data), plan.model_contract, progress or _silent)
         self.contract_ = contract
@@ -189,6 +190,7 @@ class Generator(ABC):
                 "config": self.config.model_dump(mode="json"),
                 "seed": self.seed,
                 "n_training_rows": self.n_training_rows_,
+                "n_fitted_rows": self.n_fitted_rows_,
                 "plan": self.plan_.model_dump(mode="json", exclude={"contract"}),
                 "versions": {"synthwright": __version__, **_versions(self.libraries)},
                 "device": self.device_used(),
@@ -250,6 +252,7 @@ class Generator(ABC):
         model.contract_ = contract
         model.plan_ = ColumnPlan.model_validate({**manifest["plan"], "contract": contract})
         model.n_training_rows_ = manifest["n_training_rows"]
+        model.n_fitted_rows_ = manifest.get("n_fitted_rows", model.n_training_rows_)
         model._load(folder, model.plan_.model_contract)
         return model
 

@@ -84,6 +84,7 @@ class CopulaGenerator(Generator):
                 )
             )
             data = data.iloc[rows].reset_index(drop=True)
+            self.n_fitted_rows_ = limit
         else:
             progress(ProgressUpdate(0, 1, f"fitting a Gaussian copula on {len(data):,} rows"))
         with warnings.catch_warnings(), disable_single_table_logger():

@@ -203,10 +203,11 @@ def fit_step(generator_spec: GeneratorSpec, seed: int, split: Split, contract_pa
     generator.fit(train, contract, progress=ProgressLog())
     model_dir = work / "model"
     generator.save(model_dir)
+    fitted = generator.n_fitted_rows_
     log.info(
         "fitted %s on %s rows in %.1fs on %s",
         generator_spec.title,
-        f"{len(train):,}",
+        f"{len(train):,}" if fitted == len(train) else f"a seeded sample of {fitted:,} of {len(train):,}",
         time.perf_counter() - started,
         generator.device_used(),
     )
@@ -333,6 +334,7 @@ def manifest_fields(
         "generator": {
             "name": model_record["generator"],
             "config": model_record["config"],
+            "fitted_rows": model_record.get("n_fitted_rows", model_record["n_training_rows"]),
             "versions": model_record["versions"],
         },
         "scorecard": evaluated.scorecard.to_dict(),

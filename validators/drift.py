@@ -16,7 +16,7 @@ import pandas as pd
 from data_contracts.model import Contract, DriftThresholds
 from synthwright.config_io import validate_model
 from validators.contract import CheckResult
-from validators.fidelity import Fidelity, fidelity
+from validators.fidelity import FIDELITY_MAX_ROWS, Fidelity, fidelity
 
 __all__ = ["DriftThresholds", "drift_checks", "drift_thresholds"]
 
@@ -36,21 +36,33 @@ def drift_thresholds(
 
 
 def drift_checks(
-    baseline: pd.DataFrame, data: pd.DataFrame, contract: Contract, thresholds: DriftThresholds
+    baseline: pd.DataFrame,
+    data: pd.DataFrame,
+    contract: Contract,
+    thresholds: DriftThresholds,
+    *,
+    max_rows: int | None = FIDELITY_MAX_ROWS,
 ) -> list[CheckResult]:
-    """One check per scored column (when `column_shape_error_max` is set), then overall shape and trend."""
+    """One check per scored column (when `column_shape_error_max` is set), then overall shape and trend.
+    Sides longer than `max_rows` are scored on a seeded sample (the overall checks say so)."""
     if baseline.empty or data.empty:
         side = "the baseline" if baseline.empty else "the data"
         return [CheckResult("drift", None, False, f"{side} has no rows: there is nothing to compare")]
-    scored = fidelity(baseline, data, contract)
+    scored = fidelity(baseline, data, contract, max_rows=max_rows)
     results = []
     if thresholds.column_shape_error_max is not None:
         results += [
             _column_check(name, error, thresholds.column_shape_error_max)
             for name, error in scored.column_errors.items()
         ]
-    results.append(_overall_check(scored, "shape", thresholds.shape_error_max))
-    results.append(_overall_check(scored, "trend", thresholds.trend_error_max))
+    rows = scored.rows
+    note = (
+        f" (on a seeded sample of {rows['real']:,} baseline and {rows['synthetic']:,} data rows)"
+        if rows.get("sampled")
+        else ""
+    )
+    results.append(_overall_check(scored, "shape", thresholds.shape_error_max, note))
+    results.append(_overall_check(scored, "trend", thresholds.trend_error_max, note))
     return results
 
 
@@ -66,15 +78,14 @@ def _column_check(column: str, error: float, limit: float) -> CheckResult:
     return CheckResult("column_shape_error", column, passed, message)
 
 
-def _overall_check(scored: Fidelity, kind: str, limit: float) -> CheckResult:
+def _overall_check(scored: Fidelity, kind: str, limit: float, note: str = "") -> CheckResult:
     error = getattr(scored, f"{kind}_error")
     what = "column-shape" if kind == "shape" else "column-pair-trend"
     if math.isnan(error):
         return CheckResult(f"{kind}_error", None, False, f"{what} error cannot be measured")
     passed = error <= limit
-    message = (
-        f"{what} error {_percent(error)} vs the baseline, {'≤' if passed else 'above'} {_percent(limit)}"
-    )
+    verdict = "≤" if passed else "above"
+    message = f"{what} error {_percent(error)} vs the baseline{note}, {verdict} {_percent(limit)}"
     if not passed:
         details = scored.column_errors if kind == "shape" else scored.pair_errors
         message += f"; worst: {_worst(details)}"

@@ -122,3 +122,13 @@ def test_an_empty_side_is_a_failed_check_not_a_crash():
     frame = make_mixed_frame(50)
     (result,) = drift_checks(frame, frame.iloc[:0], mixed_contract(), DriftThresholds())
     assert not result.passed and "the data has no rows" in result.message
+
+
+def test_tables_over_the_fidelity_cap_are_scored_on_a_sample_and_say_so():
+    frame, contract = make_mixed_frame(120, seed=0), mixed_contract()
+    results = drift_checks(frame, make_mixed_frame(120, seed=1), contract, DriftThresholds(), max_rows=50)
+    overall = [r for r in results if r.column is None]
+    assert len(overall) == 2
+    assert all("on a seeded sample of 50 baseline and 50 data rows" in r.message for r in overall)
+    whole = drift_checks(frame, make_mixed_frame(120, seed=1), contract, DriftThresholds())
+    assert not any("sample" in r.message for r in whole)
