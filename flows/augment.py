@@ -116,4 +116,5 @@ def _run(request: AugmentRequest, work: Path) -> dict[str, Any]:
 
 def run_augment(request: AugmentRequest) -> dict[str, Any]:
     """Run the flow (embedded Prefect unless PREFECT_API_URL points at a server)."""
+    augment_steps.preflight(request)  # a missing file costs no server start
     return run_in_prefect(lambda: augment(request))

@@ -44,6 +44,18 @@ log = logging.getLogger("synthwright.augment")
 CLASS_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
 
 
+def preflight(request: AugmentRequest) -> None:
+    """Before the flow starts: the source file is there and the contract reads (a published version is
+    resolved, and its checksums verified, by the flow's first task)."""
+    path = request.source.path
+    if path is not None and not path.is_file():
+        raise SourceError(
+            f"source.path: data file not found: {path}", hint="check the path (or --source FILE)"
+        )
+    if request.contract is not None:
+        load_contract(request.contract)
+
+
 def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path | None, Path | None]:
     """A published version as a Parquet file and its manifest's contract (None, None for a file source).
 

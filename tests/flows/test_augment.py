@@ -159,3 +159,11 @@ def test_a_required_lift_that_is_not_met_publishes_nothing(capsys, prefect_api_u
     rejection = json.loads(result.out)
     assert rejection["status"] == "rejected" and "roc_auc_lift" in json.dumps(rejection)
     assert Store(tmp_path).versions("placements-more") == []
+
+
+def test_a_missing_source_file_is_refused_before_prefect_starts(capsys, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    missing = tmp_path / "gone.csv"
+    result = cli(capsys, "augment", "--source", missing, "--dataset", "x", "--rows", "5")
+    assert_clean_user_error(result, "gone.csv", "not found")
+    assert not [r for r in caplog.records if r.name.startswith("prefect")]
