@@ -158,8 +158,10 @@ def test_bad_input_is_not_retried(prefect_api_url, tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(steps, "ingest", counted)
-    spec = demo_spec(tmp_path, "source.builtin=null", f"source.path={tmp_path / 'missing.csv'}")
-    with pytest.raises(SourceError):
+    empty = tmp_path / "empty.csv"  # there (so the run's preflight passes), but unreadable
+    empty.write_text("")
+    spec = demo_spec(tmp_path, "source.builtin=null", f"source.path={empty}")
+    with pytest.raises(SourceError, match="empty"):
         run_pipeline(spec)
     assert len(calls) == 1
 
