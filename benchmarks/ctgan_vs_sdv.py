@@ -44,8 +44,10 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -124,30 +126,43 @@ class TreeMemory(threading.Thread):
         return total
 
 
-def run_child(kind: str, run: int, folder: Path, epochs: int, threads: int | None) -> dict:
-    """One fit and sample in a new process; its own peak RSS comes from wait4, its tree's from /proc."""
-    tag = f"run{run}-{kind}"
-    command = [sys.executable, __file__, "--child", kind, "--work", str(folder), "--tag", tag]
-    command += ["--epochs", str(epochs)] + (["--threads", str(threads)] if threads else [])
-    print(f"[{tag}] starting", file=sys.stderr, flush=True)
+@dataclass(frozen=True)
+class Measured:
+    exit_code: int
+    wall_seconds: float
+    usage: Any  # os.wait4's resource usage: ru_maxrss (KiB) is the process's own peak RSS
+    peak_tree_kib: int  # the process and its descendants, summed (0 without /proc)
+
+
+def run_measured(command: list[str], **popen: Any) -> Measured:
+    """Run `command` to its end: its wall time, its own peak RSS (wait4) and its tree's (/proc)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command)  # stderr passes through: the child's progress lines
+    process = subprocess.Popen(command, **popen)
     memory = TreeMemory(process.pid)
     if Path("/proc").is_dir():
         memory.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     memory.finished.set()
-    exit_code = os.waitstatus_to_exitcode(status)
-    if exit_code != 0:
-        raise SystemExit(f"[{tag}] child failed with exit code {exit_code}")
+    return Measured(os.waitstatus_to_exitcode(status), wall, usage, memory.peak_kib)
+
+
+def run_child(kind: str, run: int, folder: Path, epochs: int, threads: int | None) -> dict:
+    """One fit and sample in a new process; its own peak RSS comes from wait4, its tree's from /proc."""
+    tag = f"run{run}-{kind}"
+    command = [sys.executable, __file__, "--child", kind, "--work", str(folder), "--tag", tag]
+    command += ["--epochs", str(epochs)] + (["--threads", str(threads)] if threads else [])
+    print(f"[{tag}] starting", file=sys.stderr, flush=True)
+    measured = run_measured(command)  # stderr passes through: the child's progress lines
+    if measured.exit_code != 0:
+        raise SystemExit(f"[{tag}] child failed with exit code {measured.exit_code}")
     result = json.loads((folder / f"{tag}.json").read_text())
     result.update(
         run=run,
         candidate=kind,
-        process_wall_seconds=round(wall, 2),
-        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
-        peak_tree_rss_mib=round(memory.peak_kib / 1024, 1) if memory.peak_kib else None,
+        process_wall_seconds=round(measured.wall_seconds, 2),
+        peak_rss_mib=round(measured.usage.ru_maxrss / 1024, 1),
+        peak_tree_rss_mib=round(measured.peak_tree_kib / 1024, 1) if measured.peak_tree_kib else None,
     )
     return result
 

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ from data_contracts.io import save_contract
 from data_contracts.model import Column, ColumnKind, Contract, RowBounds, Rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ctgan_vs_sdv import TreeMemory  # noqa: E402 — the benchmarks' shared /proc sampler
+from ctgan_vs_sdv import run_measured  # noqa: E402 — the benchmarks' shared process measurement
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("synthwright")
@@ -208,15 +207,9 @@ GATES = (
 
 def run_pipeline(spec: Path, folder: Path) -> dict:
     command = [str(CLI), "run", str(spec), "--json"]
-    started = time.perf_counter()
     with open(folder / "stdout.json", "wb") as out, open(folder / "run.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=out, stderr=log)
-        memory = TreeMemory(process.pid)
-        memory.start()
-        _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    memory.finished.set()
-    exit_code = os.waitstatus_to_exitcode(status)
+        measured = run_measured(command, stdout=out, stderr=log)
+    wall, usage, exit_code = measured.wall_seconds, measured.usage, measured.exit_code
     if exit_code != 0:
         sys.stderr.write((folder / "run.log").read_text()[-6000:])
         raise SystemExit(f"synthwright run failed with exit code {exit_code}")
@@ -229,7 +222,7 @@ def run_pipeline(spec: Path, folder: Path) -> dict:
     return {
         "wall_seconds": round(wall, 1),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "peak_tree_rss_mib": round(memory.peak_kib / 1024, 1),
+        "peak_tree_rss_mib": round(measured.peak_tree_kib / 1024, 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "result": result,
         "manifest": manifest,

@@ -14,6 +14,7 @@ import typer
 
 from pipelines.cli import DelimiterOption, EncodingOption, NaOption, StripOption, _read_options, app
 from synthwright.errors import ConfigError
+from synthwright.files import write_text_file
 
 
 @app.command()
@@ -80,7 +81,7 @@ def check(
     if out_file is None:
         sys.stdout.write(report)
     else:
-        _write_report(out_file, report)
+        write_text_file(out_file, report, "the report")
         sys.stdout.write(f"{verdict(outcome)}\nreport: {out_file}\n")
     if not outcome.passed:
         raise typer.Exit(1)
@@ -109,16 +110,3 @@ def _check_usage(
             f"--contract is required to check {data}",
             hint=f"write a first one with `synthwright contract infer {data} --out contract.yaml`, review it",
         )
-
-
-def _write_report(path: Path, text: str) -> None:
-    """Atomically (a CI step that reads the report never sees half of it)."""
-    from synthwright.files import write_atomically
-
-    try:
-        write_atomically(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the report to {path}: {exc.strerror or exc}",
-            hint="choose a folder you can write to",
-        ) from exc

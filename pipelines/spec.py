@@ -121,10 +121,6 @@ class PipelineSpec(BaseModel):
     _file: Path | None = PrivateAttr(default=None)
     """The spec file it was read from (errors found later name it); not part of the spec's content."""
 
-    @property
-    def spec_file(self) -> Path | None:
-        return self._file
-
     dataset: str
     source: SourceSpec
     contract: Path | None = Field(default=None, description="contract file; omitted: inferred from the data")
@@ -151,6 +147,10 @@ class PipelineSpec(BaseModel):
     cache: CacheSpec = CacheSpec()
     runner: RunnerSpec = RunnerSpec()
     schedule: ScheduleSpec = ScheduleSpec()
+
+    @property
+    def spec_file(self) -> Path | None:
+        return self._file
 
     @property
     def contenders(self) -> list[GeneratorSpec]:

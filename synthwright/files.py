@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import uuid
@@ -37,28 +36,13 @@ def fsync_tree(folder: Path) -> None:
         fsync_path(Path(root))
 
 
-PERMANENT_ERRNOS = frozenset(
-    {errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT}
-)
-"""Errors of where a file goes (not of the disk's health): the user must choose another place."""
-
-
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that a reader (or a crash) never sees half a file: a temporary file
     beside the target, fsynced, then os.replace. The file gets the umask's permissions like any other
     (mkstemp's 0600 would hide a published file from its readers)."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        if exc.errno not in PERMANENT_ERRNOS:
-            raise
-        raise ConfigError(
-            f"cannot write {path}: {exc.strerror} ({exc.filename})",
-            hint="choose a path in a folder you can write to",
-        ) from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -82,8 +66,12 @@ def make_folder(folder: Path, what: str, hint: str) -> Path:
 
 
 def write_text_file(path: Path, text: str, what: str) -> Path:
-    """Write a user-facing text file atomically; a path that cannot be written is a ConfigError."""
+    """Write a file the user named, atomically (a reader never sees half of it); a path that cannot
+    be written is a ConfigError naming it."""
+    path = Path(path)
     try:
-        return write_atomically(Path(path), text.encode("utf-8"))
-    except ConfigError as error:
-        raise ConfigError(f"cannot write {what}: {error.message}", hint=error.hint) from error
+        return write_atomically(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {what} to {path}: {exc.strerror or exc}", hint="choose a folder you can write to"
+        ) from exc

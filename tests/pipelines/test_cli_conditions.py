@@ -82,21 +82,22 @@ def ctgan(table, tmp_path_factory) -> Fitted:
     return Fitted(model, result)
 
 
-@pytest.fixture(scope="module")
-def copula(table, tmp_path_factory) -> Path:
-    model = tmp_path_factory.mktemp("copula") / "model"
-    result = cli_captured("fit", table.data, "-g", "copula", "--contract", table.contract, "--out", model)
+def _fitted(table: Table, tmp_path_factory, generator: str) -> Path:
+    model = tmp_path_factory.mktemp(generator) / "model"
+    result = cli_captured("fit", table.data, "-g", generator, "--contract", table.contract, "--out", model)
     assert result.code == 0, result
     return model
+
+
+@pytest.fixture(scope="module")
+def copula(table, tmp_path_factory) -> Path:
+    return _fitted(table, tmp_path_factory, "copula")
 
 
 @pytest.fixture(scope="module")
 def bootstrap(table, tmp_path_factory) -> Path:
     """A generator without conditional sampling (it only resamples rows)."""
-    model = tmp_path_factory.mktemp("bootstrap") / "model"
-    result = cli_captured("fit", table.data, "-g", "bootstrap", "--contract", table.contract, "--out", model)
-    assert result.code == 0, result
-    return model
+    return _fitted(table, tmp_path_factory, "bootstrap")
 
 
 # ----------------------------------------------------------------------------------------------------------

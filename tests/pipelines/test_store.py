@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -20,10 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from store_support import assert_same_values, build_contract, build_frame, child_source
 from support import REPO, make_mixed_frame
 
 from data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema
-from data_contracts.model import ColumnKind
 from pipelines.store import Store, check_dataset_name, read_version
 from synthwright.errors import ConfigError, SourceError
 from synthwright.files import file_sha256
@@ -32,40 +30,7 @@ STORE_FIELDS = {"version", "dataset", "rows", "files", "attachments", "created_a
 
 
 # ----------------------------------------------------------------------------------------------------------
-# A frame and contract that child processes build too (their source is sent to the child verbatim).
-
-
-def build_frame(rows, seed):
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    day = np.datetime64("2024-01-01") + rng.integers(0, 300, rows).astype("timedelta64[D]")
-    return pd.DataFrame(
-        {
-            "id": pd.array(np.arange(rows, dtype=np.int64), dtype="Int64"),
-            "x": rng.normal(size=rows),
-            "label": rng.choice(np.array(["alpha", "beta", "gamma"], dtype=object), rows),
-            "note": rng.integers(0, 10**12, rows).astype(str).astype(object),
-            "day": pd.to_datetime(day).astype("datetime64[ns]"),
-        }
-    )
-
-
-def build_contract(day_format="%Y-%m-%d"):
-    from data_contracts.model import Column, ColumnKind, Contract
-
-    return Contract(
-        dataset="big",
-        primary_key="id",
-        columns=[
-            Column(name="id", kind=ColumnKind.IDENTIFIER, id_type="integer", unique=True),
-            Column(name="x", kind=ColumnKind.FLOAT),
-            Column(name="label", kind=ColumnKind.CATEGORICAL, values=["alpha", "beta", "gamma"]),
-            Column(name="note", kind=ColumnKind.TEXT),
-            Column(name="day", kind=ColumnKind.DATETIME, format=day_format),
-        ],
-    )
+# The child process: the store test table (store_support.child_source) and then this program.
 
 
 CHILD_MAIN = """
@@ -101,9 +66,7 @@ else:  # "forker": on each `publish <tag>`, fork a publisher and print its pid; 
             print(os.waitpid(int(arg), 0)[1], flush=True)
 """
 
-CHILD = "\n\n".join(
-    textwrap.dedent(inspect.getsource(f)) for f in (build_frame, build_contract)
-) + textwrap.dedent(CHILD_MAIN)
+CHILD = child_source(CHILD_MAIN)
 
 
 def spawn_publisher(root: Path, dataset: str, rows: int, seed: int, writer: str, log: Path, mode="once"):
@@ -177,23 +140,6 @@ def assert_store_consistent(store: Store, dataset: str) -> list:
         assert latest.is_symlink()
         assert os.readlink(latest) == versions[-1].name
     return versions
-
-
-def assert_same_values(back: pd.DataFrame, frame: pd.DataFrame, contract) -> None:
-    """The rows read back equal the rows published, column by column (Arrow's pandas types aside)."""
-    assert list(back.columns) == contract.names
-    assert len(back) == len(frame)
-    for column in contract.columns:
-        got, want = back[column.name], frame[column.name]
-        if column.kind is ColumnKind.DATETIME:
-            got = pd.to_datetime(got)
-            want = pd.to_datetime(want)
-            assert (got.isna() == want.isna()).all(), column.name
-            assert (got[got.notna()] == want[want.notna()]).all(), column.name
-            continue
-        got_list = [None if pd.isna(v) else v for v in got.tolist()]
-        want_list = [None if pd.isna(v) else v for v in want.astype(object).tolist()]
-        assert got_list == want_list, column.name
 
 
 # ----------------------------------------------------------------------------------------------------------

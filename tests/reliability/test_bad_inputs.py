@@ -12,6 +12,7 @@ does now; the test says what it should do. Remove the mark when the product is f
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 from collections.abc import Callable
@@ -961,12 +962,20 @@ def _(capsys, tmp):
 
 @run_case("run-output-root-without-write-permission")
 def _(capsys, tmp):
-    if os.geteuid() == 0:
-        pytest.skip("root ignores permissions: run-output-root-under-a-file covers this as root")
     locked = tmp / "locked"
     locked.mkdir(mode=0o500)
     spec = basic_spec(tmp)
-    result = cli(capsys, *run_args(tmp, spec, "--set", f"output.root={locked / 'out'}"))
+    with pytest.MonkeyPatch.context() as patch:
+        if os.geteuid() == 0:  # root ignores the mode bits: refuse as the kernel would refuse a user
+            real_mkdir = Path.mkdir
+
+            def mkdir(self, *args, **kwargs):
+                if locked in self.parents:
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+                return real_mkdir(self, *args, **kwargs)
+
+            patch.setattr(Path, "mkdir", mkdir)
+        result = cli(capsys, *run_args(tmp, spec, "--set", f"output.root={locked / 'out'}"))
     assert_clean_run_error(result, str(locked))
 
 

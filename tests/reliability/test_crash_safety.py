@@ -7,14 +7,13 @@ must point to one of them, and the next publish must succeed with the next numbe
 dead publisher left behind.
 
 Publishers run in a separate interpreter that imports the store and builds its frames once, then forks
-one publisher per request (cheap), as in tests/pipelines/test_store.py; the helpers that build frames
-are copied from there (a test module there cannot be imported from here).
+one publisher per request (cheap), as in tests/pipelines/test_store.py; both build their frames with
+tests/store_support.py.
 """
 
 from __future__ import annotations
 
 import errno
-import inspect
 import json
 import os
 import random
@@ -22,60 +21,24 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from store_support import assert_same_values, build_contract, build_frame, child_source
 from support import REPO
 
 import pipelines.store
-from data_contracts.model import ColumnKind
 from pipelines.store import MANIFEST, Store, Version, read_version, version_name
 from pipelines.version_checks import file_checks
 from synthwright.errors import SynthwrightError, UserInputError
 
 # ----------------------------------------------------------------------------------------------------------
-# Frames and a contract that the child interpreter builds too (their source is sent to it verbatim).
+# The forker: the store test table (store_support.child_source) and then this program.
 
 
-def build_frame(rows, seed):
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    day = np.datetime64("2024-01-01") + rng.integers(0, 300, rows).astype("timedelta64[D]")
-    return pd.DataFrame(
-        {
-            "id": pd.array(np.arange(rows, dtype=np.int64), dtype="Int64"),
-            "x": rng.normal(size=rows),
-            "label": rng.choice(np.array(["alpha", "beta", "gamma"], dtype=object), rows),
-            "note": rng.integers(0, 10**12, rows).astype(str).astype(object),
-            "day": pd.to_datetime(day).astype("datetime64[ns]"),
-        }
-    )
-
-
-def build_contract():
-    from data_contracts.model import Column, ColumnKind, Contract
-
-    return Contract(
-        dataset="big",
-        primary_key="id",
-        columns=[
-            Column(name="id", kind=ColumnKind.IDENTIFIER, id_type="integer", unique=True),
-            Column(name="x", kind=ColumnKind.FLOAT),
-            Column(name="label", kind=ColumnKind.CATEGORICAL, values=["alpha", "beta", "gamma"]),
-            Column(name="note", kind=ColumnKind.TEXT),
-            Column(name="day", kind=ColumnKind.DATETIME, format="%Y-%m-%d"),
-        ],
-    )
-
-
-# The forker: argv = ROOT ROWS_PER_PART [SEED:ROWS to build up front ...]; then one command per stdin line.
 FORKER_MAIN = """
 import os, sys, time, traceback
 
@@ -169,9 +132,7 @@ for line in sys.stdin:
         print("raced", *[os.waitpid(pid, 0)[1] for pid in pids], flush=True)
 """
 
-FORKER = "\n\n".join(
-    textwrap.dedent(inspect.getsource(f)) for f in (build_frame, build_contract)
-) + textwrap.dedent(FORKER_MAIN)
+FORKER = child_source(FORKER_MAIN)
 
 
 class Forker:
@@ -291,20 +252,6 @@ def assert_only_complete_versions(
     )
     assert latest.resolve() == (folder / os.readlink(latest)).resolve() and latest.resolve().is_dir()
     return names
-
-
-def assert_same_values(back: pd.DataFrame, frame: pd.DataFrame, contract) -> None:
-    """The rows read back equal the rows published, column by column (Arrow's pandas types aside)."""
-    assert list(back.columns) == contract.names
-    assert len(back) == len(frame)
-    for column in contract.columns:
-        got, want = back[column.name], frame[column.name]
-        if column.kind is ColumnKind.DATETIME:
-            assert (pd.to_datetime(got) == pd.to_datetime(want)).all(), column.name
-            continue
-        got_list = [None if pd.isna(v) else v for v in got.tolist()]
-        want_list = [None if pd.isna(v) else v for v in want.astype(object).tolist()]
-        assert got_list == want_list, column.name
 
 
 # ----------------------------------------------------------------------------------------------------------
