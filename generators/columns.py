@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
 from data_contracts.sdv_metadata import modelled
+from generators.timestamps import add_gap
 
 _FAKER_METHODS: dict[PiiKind, str] = {
     PiiKind.EMAIL: "email",
@@ -155,9 +156,8 @@ def _add(left: pd.Series, gap: pd.Series, rule: Gap) -> pd.Series:
         smallest = (1 if pd.api.types.is_integer_dtype(left) else 1e-9) if rule.strict else 0
         return left + numbers.clip(lower=smallest)
     if rule.unit == "days":
-        numbers = numbers.round().clip(lower=1 if rule.strict else 0)
-        return left + pd.to_timedelta(numbers, unit="D")
-    return left + pd.to_timedelta(numbers.clip(lower=1 if rule.strict else 0), unit="s")
+        return add_gap(left, numbers.round().clip(lower=1 if rule.strict else 0), "D")
+    return add_gap(left, numbers.clip(lower=1 if rule.strict else 0), "s")
 
 
 def _raise_to(left: pd.Series, right: pd.Series, step: Any) -> pd.Series:

@@ -31,6 +31,7 @@ from generators.neural.encoding import (
     is_discrete,
     labels_of,
 )
+from generators.timestamps import datetimes_from_seconds
 
 _TAIL = 1e-7  # quantile levels are kept in [_TAIL, 1 - _TAIL]: normal scores within about ±5.2
 _DAY = 86_400.0
@@ -182,7 +183,7 @@ class DiffusionEncoding(BaseModel):
             elif column.has_nulls:
                 x = np.where(codes[:, variable[column.name]] == 1, np.nan, x)
             if column.datetime:
-                out[column.name] = pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
+                out[column.name] = datetimes_from_seconds(x)
             else:
                 out[column.name] = pd.Series(x, dtype="float64")
         return pd.DataFrame(out)

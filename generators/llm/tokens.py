@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from data_contracts.model import Column, ColumnKind, Contract
 from generators.neural.encoding import DiscreteEncoding, as_seconds, codes_of, fit_discrete, labels_of
+from generators.timestamps import datetimes_from_seconds
 from synthwright.errors import ConfigError
 
 BOS = 0  # token id that starts every row
@@ -433,7 +434,7 @@ def text_last(contract: Contract) -> list[Column]:
 def number_values(x: np.ndarray, decimals: int, datetime: bool) -> pd.Series:
     """Written numbers (NaN for null; datetimes in seconds) → a model column."""
     if datetime:
-        return pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
+        return datetimes_from_seconds(x)
     return pd.Series(np.round(x, decimals) if decimals else x, dtype="float64")
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import Column, ColumnKind, Contract
+from generators.timestamps import datetimes_from_seconds
 
 OTHER = "__synthwright_other__"
 _SCALE = 4.0  # offsets are measured in units of 4 standard deviations of their mode (CTGAN's choice)
@@ -304,8 +305,7 @@ def _decode_numeric(
     if column.has_nulls:
         x = np.where(block[:, 2 + k] > block[:, 1 + k], np.nan, x)
     if column.datetime:
-        stamps = pd.to_datetime(np.where(np.isnan(x), np.nan, np.round(x)), unit="s", errors="coerce")
-        return pd.Series(stamps)
+        return datetimes_from_seconds(np.round(x))
     return pd.Series(x, dtype="float64")
 
 

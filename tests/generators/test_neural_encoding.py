@@ -228,6 +228,9 @@ def test_a_constant_column_and_all_null_columns_encode_and_decode():
         assert decoded[name].isna().all(), name
     assert str(decoded["no_flag"].dtype) == "boolean"
     assert pd.api.types.is_datetime64_any_dtype(decoded["no_time"])
+    # one row with a null datetime: pandas' to_datetime raised FloatingPointError on a lone NaN
+    single = again.decode(matrix[:1], np.random.default_rng(0))
+    assert len(single) == 1 and single["no_time"].isna().all()
 
 
 def test_the_fit_is_seeded():
