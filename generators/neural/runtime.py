@@ -302,19 +302,20 @@ def critic_losses(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """WGAN-GP's critic loss and gradient penalty (lambda 10, on pac-grouped interpolates), as ctgan.
 
-    Fake, real and interpolated rows go through the critic in one pass (it has no batch statistics, so
-    rows do not interact): one large matrix product per layer instead of three small ones, and one
-    weight gradient instead of three to add up. The fakes carry no generator graph: ctgan's
-    `calc_gradient_penalty` needs that graph and backpropagates into the generator for nothing.
+    Fake and real rows go through the critic in one pass (it has no batch statistics, so rows do not
+    interact); the interpolates go in their own, so the penalty's double backward spans only their
+    rows, not three times as many mostly-zero ones (the first layer, pac × row width wide, is most of
+    the critic's cost). The fakes carry no generator graph: ctgan's `calc_gradient_penalty` needs that
+    graph and backpropagates into the generator for nothing.
     """
     width, groups = real.size(1), real.size(0) // pac
     alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
     between = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    judged = critic(torch.cat([fake, real, between], dim=0))
-    on_between = judged[2 * groups :]
+    on_between = critic(between)
     (gradients,) = torch.autograd.grad(on_between, between, torch.ones_like(on_between), create_graph=True)
     penalty = ((gradients.view(-1, pac * width).norm(2, dim=1) - 1) ** 2).mean() * 10
-    return judged[:groups].mean() - judged[groups : 2 * groups].mean(), penalty
+    judged = critic(torch.cat([fake, real], dim=0))
+    return judged[:groups].mean() - judged[groups:].mean(), penalty
 
 
 def cross_entropy_of(activation: Activation, raw: torch.Tensor, slices: torch.Tensor, targets: torch.Tensor):
