@@ -1,0 +1,124 @@
+"""Seconds per CTGAN epoch on Adult for two layouts of the critic step, in one process, alternating.
+
+Whole-fit timings on this 2-core virtual machine move by about ±10 % between runs, more than the change
+measured here, so the layouts are compared inside one process, one after the other, for `--rounds`
+rounds of `--epochs` epochs each (the first epoch of each fit, which warms torch up, is left out):
+
+- one-pass (before): fake, real and interpolated rows through the critic together, and the critic's
+  backward also reaching the interpolates (a gradient nobody reads);
+- current (generators.neural.runtime.critic_losses): the interpolates in their own pass, so the gradient
+  penalty's double backward spans their 50 row groups, not 150; the backward stops at the critic's weights.
+
+Both are the same WGAN-GP losses (tests/generators/test_neural_runtime.py checks the penalty against
+ctgan's). Prints one JSON object: per layout the per-epoch seconds, median and mean, and the ratio.
+
+    .venv/bin/python benchmarks/ctgan_critic_layouts.py [--rounds 4] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch  # noqa: E402, TID251 (the benchmark swaps the critic step's torch code)
+from ctgan_vs_sdv import CONTRACT, prepare  # noqa: E402 — Adult split as the pipeline does
+
+import generators.neural.runtime as runtime  # noqa: E402
+from data_contracts.io import load_contract  # noqa: E402
+from generators.registry import create_generator  # noqa: E402
+from pipelines.frames import read_frame  # noqa: E402
+
+
+def one_pass_losses(critic, real, fake, pac):
+    """The earlier layout: all three kinds of rows in one critic pass."""
+    width, groups = real.size(1), real.size(0) // pac
+    alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
+    between = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    judged = critic(torch.cat([fake, real, between], dim=0))
+    on_between = judged[2 * groups :]
+    (gradients,) = torch.autograd.grad(on_between, between, torch.ones_like(on_between), create_graph=True)
+    penalty = ((gradients.view(-1, pac * width).norm(2, dim=1) - 1) ** 2).mean() * 10
+    return judged[:groups].mean() - judged[groups : 2 * groups].mean(), penalty
+
+
+_BACKWARD = torch.Tensor.backward
+
+
+def _backward_everywhere(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """The earlier backward: ignores `inputs`, so gradients also reach the interpolates."""
+    return _BACKWARD(self, gradient, retain_graph, create_graph, None)
+
+
+LAYOUTS = {
+    "one_pass": (one_pass_losses, _backward_everywhere),
+    "current": (runtime.critic_losses, _BACKWARD),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3, help="per fit; the first is not counted")
+    args = parser.parse_args()
+    if args.rounds < 1 or args.epochs < 2:
+        parser.error("--rounds must be at least 1 and --epochs at least 2")
+    contract = load_contract(CONTRACT)
+    with tempfile.TemporaryDirectory() as folder:
+        prepare(Path(folder), None)
+        train = read_frame(Path(folder) / "train.parquet", contract)
+    seconds: dict[str, list[float]] = {name: [] for name in LAYOUTS}
+    started = time.perf_counter()
+    try:
+        for round_ in range(args.rounds):
+            for name, (losses, backward) in LAYOUTS.items():
+                runtime.critic_losses, torch.Tensor.backward = losses, backward
+                ends: list[float] = []
+
+                def progress(update, ends=ends):
+                    if update.total is not None:
+                        ends.append(time.perf_counter())
+
+                model = create_generator("ctgan", {"epochs": args.epochs}, seed=round_)
+                model.fit(train, contract, progress=progress)
+                epochs = [b - a for a, b in zip(ends[1:], ends[2:], strict=False)]
+                seconds[name] += epochs
+                print(f"[round {round_ + 1}] {name}: {[round(s, 3) for s in epochs]}", file=sys.stderr)
+    finally:
+        runtime.critic_losses, torch.Tensor.backward = LAYOUTS["current"]
+    summary = {
+        name: {
+            "median": round(statistics.median(v), 3),
+            "mean": round(statistics.mean(v), 3),
+            "epochs": [round(s, 3) for s in v],
+        }
+        for name, v in seconds.items()
+    }
+    print(
+        json.dumps(
+            {
+                "benchmark": "ctgan_critic_layouts",
+                "rounds": args.rounds,
+                "epochs_per_fit": args.epochs,
+                "torch_threads": torch.get_num_threads(),
+                "load_average_1min_after": round(os.getloadavg()[0], 2),
+                "seconds": time.perf_counter() - started,
+                "layouts": summary,
+                "ratio_median_current_to_one_pass": round(
+                    summary["current"]["median"] / summary["one_pass"]["median"], 3
+                ),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
