@@ -1,16 +1,18 @@
 """Seconds per CTGAN epoch on Adult for two layouts of the critic step, in one process, alternating.
 
-Whole-fit timings on this 2-core virtual machine move by about ±10 % between runs, more than the change
-measured here, so the layouts are compared inside one process, one after the other, for `--rounds`
+Whole-fit timings on this 2-core virtual machine move by about ±10 % between runs, so the layouts are
+compared inside one process, one after the other, for `--rounds`
 rounds of `--epochs` epochs each (the first epoch of each fit, which warms torch up, is left out):
 
-- one-pass (before): fake, real and interpolated rows through the critic together, and the critic's
-  backward also reaching the interpolates (a gradient nobody reads);
-- current (generators.neural.runtime.critic_losses): the interpolates in their own pass, so the gradient
-  penalty's double backward spans their 50 row groups, not 150; the backward stops at the critic's weights.
+- one_pass (until 2026-12-03): fake, real and interpolated rows through the critic together, the penalty's
+  gradient by autograd (a gradient for all 150 input row groups, 100 of them zero) and the critic's backward
+  also reaching the interpolates (a gradient nobody reads);
+- current (generators.neural.runtime.critic_losses): the same single pass, but the penalty's gradient taken
+  through the first layer by hand (gradient at its output @ its weight) for the 50 interpolated groups only.
 
-Both are the same WGAN-GP losses (tests/generators/test_neural_runtime.py checks the penalty against
-ctgan's). Prints one JSON object: per layout the per-epoch seconds, median and mean, and the ratio.
+Both are the same WGAN-GP losses: tests/generators/test_neural_runtime.py checks the penalty and every
+weight gradient against ctgan's. Prints one JSON object: per layout the per-epoch seconds, their median
+and mean, and the ratio of the medians.
 
     .venv/bin/python benchmarks/ctgan_critic_layouts.py [--rounds 4] [--epochs 3]
 """

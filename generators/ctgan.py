@@ -92,7 +92,6 @@ class CTGANGenerator(Generator):
         critic = Discriminator(encoding.width + conditions.dim, cfg.discriminator_dim, pac=cfg.pac).to(device)
         optimise_g = adam(network, cfg.generator_lr, cfg.generator_decay, betas=(0.5, 0.9))
         optimise_d = adam(critic, cfg.discriminator_lr, cfg.discriminator_decay, betas=(0.5, 0.9))
-        critic_weights = list(critic.parameters())
         real_rows = torch.from_numpy(matrix).to(device)
         slices = torch.tensor(
             [activate.slice_of(span) for _, span in encoding.discrete()], dtype=torch.long, device=device
@@ -131,7 +130,7 @@ class CTGANGenerator(Generator):
                         fake = torch.cat([fake, cond], dim=1)
                     loss_d, penalty = critic_losses(critic, real, fake, cfg.pac)
                     optimise_d.zero_grad(set_to_none=True)
-                    (penalty + loss_d).backward(inputs=critic_weights)  # not into `between`
+                    (penalty + loss_d).backward()
                     optimise_d.step()
 
                 noise = torch.randn(batch, cfg.embedding_dim, device=device)

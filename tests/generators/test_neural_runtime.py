@@ -22,7 +22,7 @@ from generators.neural.runtime import (
     resolve_device,
     save_weights,
 )
-from synthwright.errors import ConfigError
+from synthwright.errors import ConfigError, GeneratorError
 
 CPU = torch.device("cpu")
 SPANS = [
@@ -288,6 +288,32 @@ def test_critic_loss_is_fake_minus_real_and_the_penalty_trains_the_critic():
     torch.manual_seed(5)
     critic_losses(critic, real, fake, pac=4)[1].backward()
     assert critic.seq[0].weight.grad is not None and critic.seq[0].weight.grad.abs().sum() > 0
+
+
+def test_the_critic_weight_gradients_are_those_of_ctgans_losses():
+    """The penalty's gradient is taken through the first layer by hand; the weights must still get
+    exactly the gradients of ctgan's formulation (separate passes, autograd all the way)."""
+    critic, real, fake = _critic_inputs()
+    critic.eval()
+    torch.manual_seed(9)
+    loss, penalty = critic_losses(critic, real, fake, pac=4)
+    critic.zero_grad()
+    (loss + penalty).backward()
+    ours = {name: p.grad.clone() for name, p in critic.named_parameters()}
+
+    torch.manual_seed(9)
+    reference_penalty = critic.calc_gradient_penalty(real, fake.clone().requires_grad_(True), "cpu", pac=4)
+    critic.zero_grad()
+    (critic(fake).mean() - critic(real).mean() + reference_penalty).backward()
+    for name, parameter in critic.named_parameters():
+        torch.testing.assert_close(ours[name], parameter.grad, msg=name)
+
+
+def test_a_critic_not_starting_with_a_linear_layer_is_refused():
+    critic, real, fake = _critic_inputs()
+    critic.seq = torch.nn.Sequential(torch.nn.Identity(), *critic.seq)
+    with pytest.raises(GeneratorError, match="not Linear"):
+        critic_losses(critic, real, fake, pac=4)
 
 
 def test_gumbel_noise_never_makes_nan_even_when_the_uniform_draw_is_zero(monkeypatch):
