@@ -43,6 +43,9 @@ class CTGANConfig(BaseModel):
     discriminator_steps: PositiveInt = Field(1, description="discriminator updates per generator update")
     log_frequency: bool = Field(True, description="draw training conditions by log-frequency")
     max_modes: PositiveInt = Field(10, description="mixture modes per numeric column")
+    spike_share: float = Field(
+        0.05, gt=0, le=1, description="a number's value held by this share of rows is decoded exactly"
+    )
     mode_fit_rows: int = Field(10_000, ge=100, description="rows the mixture of each number is fitted on")
     max_categories: int = Field(1000, ge=2, description="one-hot slots per column; rarer values pool")
     max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")

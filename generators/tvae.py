@@ -35,6 +35,9 @@ class TVAEConfig(BaseModel):
     l2scale: float = Field(1e-5, ge=0, description="Adam weight decay")
     loss_factor: float = Field(2.0, gt=0, description="weight of reconstruction against KL")
     max_modes: PositiveInt = Field(10, description="mixture modes per numeric column")
+    spike_share: float = Field(
+        0.05, gt=0, le=1, description="a number's value held by this share of rows is decoded exactly"
+    )
     mode_fit_rows: int = Field(10_000, ge=100, description="rows the mixture of each number is fitted on")
     max_categories: int = Field(1000, ge=2, description="one-hot slots per column; rarer values pool")
     max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")

@@ -3,6 +3,10 @@
 CTGAN's and TVAE's representation (Xu et al., 2019), written for speed and for saving as plain JSON:
   - a number (or a datetime, as seconds) is fitted with a Bayesian Gaussian mixture; a value becomes
     a one-hot "mode" plus its offset inside that mode, `(x - mean) / (4 std)` in [-1, 1];
+  - a value that holds at least `spike_share` of a number's rows (Adult's capital-gain is 92 % zeros)
+    is an exact mode of its own, decoded to that value: a mixture mode would give it a width, and
+    half the rows drawn from that mode would come out just above it (ctgan's output there put a
+    third of the zeros elsewhere). CTAB-GAN's "mixed" columns make the same point;
   - a category, boolean or text label becomes a one-hot over the values seen in training (the rarest
     beyond `max_categories` share an "other" slot, decoded by drawing among them);
   - a null is a signal of its own: a category of its own, or a present/null pair beside a number.
@@ -53,6 +57,7 @@ class NumericEncoding(BaseModel):
     means: list[float]
     stds: list[float]
     has_nulls: bool
+    exact: list[float] = []  # raw values of the first len(exact) modes, decoded as they are (std 0)
 
     @property
     def width(self) -> int:
@@ -127,8 +132,13 @@ class TableEncoding(BaseModel):
         max_categories: int,
         mode_fit_rows: int,
         seed: int,
+        spike_share: float,
     ) -> tuple[TableEncoding, np.ndarray, np.ndarray]:
-        """Fit; return the encoding, the float32 training matrix and the discrete codes (rows × columns)."""
+        """Fit; return the encoding, the float32 training matrix and the discrete codes (rows × columns).
+
+        A number's value held by at least `spike_share` of its present rows becomes an exact mode (at
+        1.0 only a constant column's value does).
+        """
         rng = np.random.default_rng(seed)
         columns, blocks, codes = [], [], []
         for column in contract.columns:
@@ -139,7 +149,7 @@ class TableEncoding(BaseModel):
                 blocks.append(np.eye(encoding.width, dtype=np.float32)[code])
                 codes.append(code)
             else:
-                encoding, block = _fit_numeric(column, values, max_modes, mode_fit_rows, rng)
+                encoding, block = _fit_numeric(column, values, max_modes, mode_fit_rows, spike_share, rng)
                 columns.append(encoding)
                 blocks.append(block)
         matrix = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(data), 0), np.float32)
@@ -208,7 +218,12 @@ def as_seconds(values: pd.Series) -> np.ndarray:
 
 
 def _fit_numeric(
-    column: Column, values: pd.Series, max_modes: int, fit_rows: int, rng: np.random.Generator
+    column: Column,
+    values: pd.Series,
+    max_modes: int,
+    fit_rows: int,
+    spike_share: float,
+    rng: np.random.Generator,
 ) -> tuple[NumericEncoding, np.ndarray]:
     x = as_seconds(values)
     present = ~np.isnan(x)
@@ -216,12 +231,26 @@ def _fit_numeric(
     centre = float(seen.mean()) if seen.size else 0.0
     scale = float(seen.std()) if seen.size and seen.std() > 0 else 1.0
     z = (x - centre) / scale
-    distinct = np.unique(z[present]).size
-    if distinct <= 1:
-        means, stds, responsibility = np.array([0.0]), np.array([1.0]), None
+    exact = _spikes(seen, spike_share)
+    spread = present & ~np.isin(x, exact)  # present values the mixture models
+    distinct = np.unique(z[spread]).size
+    responsibility = None
+    if not seen.size:
+        means, stds = np.array([0.0]), np.array([1.0])  # no values: one placeholder mode
+    elif distinct == 0:
+        means, stds = np.empty(0), np.empty(0)
+    elif distinct == 1:
+        exact = np.append(exact, x[spread][0])  # a single other value is exact too
+        spread[:] = False
+        means, stds = np.empty(0), np.empty(0)
     else:
-        means, stds, mixture = _fit_modes(z[present], min(max_modes, distinct), fit_rows, rng)
-        responsibility = mixture
+        # exact modes count towards max_modes; a mixture mode must still hold 0.5 % of all rows
+        components = min(max(max_modes - exact.size, 1), distinct)
+        share = spread.sum() / seen.size
+        means, stds, responsibility = _fit_modes(z[spread], components, share, fit_rows, rng)
+    n_exact = exact.size
+    means = np.concatenate([(exact - centre) / scale, means])
+    stds = np.concatenate([np.zeros(n_exact), stds])
     encoding = NumericEncoding(
         name=column.name,
         datetime=column.kind is ColumnKind.DATETIME,
@@ -230,15 +259,18 @@ def _fit_numeric(
         means=means.tolist(),
         stds=stds.tolist(),
         has_nulls=bool((~present).any()),
+        exact=exact.tolist(),
     )
     block = np.zeros((len(x), encoding.width), dtype=np.float32)
     k = len(means)
     mode = np.zeros(len(x), dtype=np.int64)
-    if responsibility is not None and present.any():
-        probs = responsibility(z[present])
-        mode[present] = _draw_rows(probs, rng)
     offset = np.zeros(len(x))
-    offset[present] = (z[present] - means[mode[present]]) / (_SCALE * stds[mode[present]])
+    if n_exact:  # an exact value's mode is its own; its offset stays 0
+        spiked, order = present & ~spread, np.argsort(exact)
+        mode[spiked] = order[np.searchsorted(exact, x[spiked], sorter=order)]
+    if responsibility is not None:
+        mode[spread] = n_exact + _draw_rows(responsibility(z[spread]), rng)
+        offset[spread] = (z[spread] - means[mode[spread]]) / (_SCALE * stds[mode[spread]])
     block[:, 0] = np.clip(offset, -0.99, 0.99)
     block[np.arange(len(x)), 1 + mode] = 1.0
     if encoding.has_nulls:
@@ -253,8 +285,19 @@ def _fit_numeric(
     return encoding, block
 
 
-def _fit_modes(z: np.ndarray, components: int, fit_rows: int, rng: np.random.Generator):
-    """Bayesian Gaussian mixture on (a sample of) the standardised values; keep modes with weight."""
+def _spikes(seen: np.ndarray, share: float) -> np.ndarray:
+    """Values held by at least `share` of the present rows, most frequent first (ties by value)."""
+    if not seen.size:
+        return np.empty(0)
+    values, counts = np.unique(seen, return_counts=True)
+    frequent = counts >= share * seen.size
+    order = np.lexsort((values[frequent], -counts[frequent]))
+    return values[frequent][order]
+
+
+def _fit_modes(z: np.ndarray, components: int, share: float, fit_rows: int, rng: np.random.Generator):
+    """Bayesian Gaussian mixture on (a sample of) the standardised values; keep the modes that hold at
+    least 0.5 % of the column's rows (`share`: the part of them the mixture models), as ctgan does."""
     from sklearn.mixture import BayesianGaussianMixture
 
     sample = z if z.size <= fit_rows else rng.choice(z, size=fit_rows, replace=False)
@@ -269,7 +312,7 @@ def _fit_modes(z: np.ndarray, components: int, fit_rows: int, rng: np.random.Gen
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence advice on spiky columns; the modes are still usable
         mixture.fit(sample.reshape(-1, 1))
-    keep = mixture.weights_ > 0.005
+    keep = mixture.weights_ * share > 0.005
     if not keep.any():
         keep = mixture.weights_ == mixture.weights_.max()
     means = mixture.means_.reshape(-1)[keep]
@@ -302,6 +345,9 @@ def _decode_numeric(
     means, stds = np.asarray(column.means), np.asarray(column.stds)
     z = offset * _SCALE * stds[mode] + means[mode]
     x = z * column.scale + column.centre
+    if column.exact:  # exact modes give their value to the bit, not centre + z × scale
+        n_exact = len(column.exact)
+        x = np.where(mode < n_exact, np.asarray(column.exact)[np.minimum(mode, n_exact - 1)], x)
     if column.has_nulls:
         x = np.where(block[:, 2 + k] > block[:, 1 + k], np.nan, x)
     if column.datetime:

@@ -264,6 +264,7 @@ def fit_encoding(
         max_modes=config.max_modes,
         max_categories=config.max_categories,
         mode_fit_rows=config.mode_fit_rows,
+        spike_share=config.spike_share,
         seed=seed,
     )
 

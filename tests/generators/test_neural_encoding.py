@@ -53,7 +53,8 @@ def _frame(rows: int = ROWS, seed: int = 0) -> tuple[pd.DataFrame, Contract]:
 
 
 def _fit(frame: pd.DataFrame, contract: Contract, **options):
-    settings = {"max_modes": 10, "max_categories": 1000, "mode_fit_rows": 10_000, "seed": 0, **options}
+    settings = {"max_modes": 10, "max_categories": 1000, "mode_fit_rows": 10_000, "spike_share": 1.0}
+    settings |= {"seed": 0, **options}
     return TableEncoding.fit_transform(frame, contract, **settings)
 
 
@@ -239,3 +240,88 @@ def test_the_fit_is_seeded():
     again, same, _ = _fit(frame, contract, seed=3)
     assert first == again
     np.testing.assert_array_equal(matrix, same)
+
+
+def _spiky(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, Contract]:
+    """A number that is mostly 0 (as Adult's capital-gain), one with two spikes, a frequent datetime."""
+    rng = np.random.default_rng(seed)
+    gain = np.where(rng.random(rows) < 0.85, 0.0, np.round(rng.gamma(2.0, 3000.0, rows)))
+    hours = np.where(
+        rng.random(rows) < 0.5, 40.0, np.where(rng.random(rows) < 0.3, 50.0, rng.normal(35, 9, rows))
+    )
+    stamp = pd.Timestamp("2024-01-01 00:00:00")
+    seen = stamp + pd.to_timedelta(rng.integers(1, 365 * 86400, rows), unit="s")
+    seen = np.where(rng.random(rows) < 0.3, stamp, seen)
+    frame = pd.DataFrame({"gain": gain, "hours": hours, "seen": pd.Series(seen, dtype="datetime64[ns]")})
+    contract = Contract(
+        dataset="spiky",
+        columns=[
+            Column(name="gain", kind=ColumnKind.FLOAT),
+            Column(name="hours", kind=ColumnKind.FLOAT),
+            Column(name="seen", kind=ColumnKind.DATETIME),
+        ],
+    )
+    return frame, contract
+
+
+def test_a_value_held_by_spike_share_of_rows_is_an_exact_mode():
+    frame, contract = _spiky()
+    encoding, matrix, _ = _fit(frame, contract, spike_share=0.05)
+    gain, hours, seen = encoding.columns
+    assert gain.exact == [0.0] and gain.stds[0] == 0.0 and min(gain.stds[1:]) > 0
+    assert hours.exact == [40.0, 50.0]  # most frequent first
+    assert seen.exact == [pd.Timestamp("2024-01-01").timestamp()]
+    # every row holding a spike is in its exact mode with offset 0; the others are in a mixture mode
+    zero = (frame["gain"] == 0).to_numpy()
+    assert (matrix[zero, 1] == 1).all() and (matrix[zero, 0] == 0).all()
+    assert (matrix[~zero, 1] == 0).all()
+
+
+def test_exact_modes_count_towards_max_modes():
+    frame, contract = _spiky()
+    encoding, _, _ = _fit(frame, contract, spike_share=0.05, max_modes=3)
+    hours = encoding.column("hours")
+    assert hours.exact == [40.0, 50.0] and len(hours.means) == 3 and hours.stds[2] > 0
+
+
+def test_an_exact_mode_decodes_to_its_value_whatever_the_offset():
+    frame, contract = _spiky()
+    encoding, matrix, _ = _fit(frame, contract, spike_share=0.05)
+    noisy = matrix.copy()
+    for span in encoding.spans():
+        if span.activation == "tanh":  # the offsets a network would emit: anywhere in [-1, 1]
+            noisy[:, span.start] = np.random.default_rng(1).uniform(-1, 1, len(noisy))
+    decoded = encoding.decode(noisy, np.random.default_rng(0))
+    for name in ["gain", "hours"]:
+        spiked = frame[name].isin(encoding.column(name).exact).to_numpy()
+        np.testing.assert_array_equal(decoded[name].to_numpy()[spiked], frame[name].to_numpy()[spiked])
+    spiked = (frame["seen"] == pd.Timestamp("2024-01-01")).to_numpy()
+    assert (decoded["seen"][spiked] == pd.Timestamp("2024-01-01")).all()
+    # without exact modes a mixture mode gives the spike a width: the same offsets move the zeros
+    plain, plain_matrix, _ = _fit(frame, contract, spike_share=1.0)
+    assert plain.column("gain").exact == []
+    moved = plain_matrix.copy()
+    moved[:, 0] = np.random.default_rng(1).uniform(-1, 1, len(moved))
+    zeros = plain.decode(moved, np.random.default_rng(0))["gain"][(frame["gain"] == 0).to_numpy()]
+    assert (zeros != 0).mean() > 0.9
+
+
+def test_a_single_value_left_beside_the_spikes_is_exact_too():
+    frame = pd.DataFrame({"x": [1.0] * 30 + [2.0] * 10 + [3.0]})
+    contract = Contract(dataset="few", columns=[Column(name="x", kind=ColumnKind.FLOAT)])
+    encoding, matrix, _ = _fit(frame, contract, spike_share=0.2)
+    assert encoding.columns[0].exact == [1.0, 2.0, 3.0] and encoding.columns[0].stds == [0.0, 0.0, 0.0]
+    decoded = encoding.decode(matrix, np.random.default_rng(0))
+    np.testing.assert_array_equal(decoded["x"].to_numpy(), frame["x"].to_numpy())
+
+
+def test_an_encoding_saved_before_exact_modes_still_loads_and_decodes_alike(encoded):
+    _, _, encoding, matrix, _ = encoded
+    saved = encoding.model_dump(mode="json")
+    for column in saved["columns"]:
+        column.pop("exact", None)
+    older = TableEncoding.model_validate_json(json.dumps(saved))
+    assert older == encoding  # spike_share 1.0 on columns with many values: no exact modes
+    pd.testing.assert_frame_equal(
+        older.decode(matrix, np.random.default_rng(0)), encoding.decode(matrix, np.random.default_rng(0))
+    )

@@ -124,7 +124,7 @@ def sampler_and_codes():
         ],
     )
     encoding, _, codes = TableEncoding.fit_transform(
-        frame, contract, max_modes=10, max_categories=1000, mode_fit_rows=10_000, seed=0
+        frame, contract, max_modes=10, max_categories=1000, mode_fit_rows=10_000, spike_share=0.05, seed=0
     )
     return ConditionSampler.build(encoding, codes), codes
 
