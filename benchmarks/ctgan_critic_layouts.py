@@ -1,4 +1,4 @@
-"""Seconds per CTGAN epoch on Adult for two layouts of the critic step, in one process, alternating.
+"""Seconds per CTGAN epoch on Adult for three layouts of the critic step, in one process, alternating.
 
 Whole-fit timings on this 2-core virtual machine move by about ±10 % between runs, so the layouts are
 compared inside one process, one after the other, for `--rounds`
@@ -7,12 +7,15 @@ rounds of `--epochs` epochs each (the first epoch of each fit, which warms torch
 - one_pass (until 2026-12-03): fake, real and interpolated rows through the critic together, the penalty's
   gradient by autograd (a gradient for all 150 input row groups, 100 of them zero) and the critic's backward
   also reaching the interpolates (a gradient nobody reads);
-- current (generators.neural.runtime.critic_losses): the same single pass, but the penalty's gradient taken
-  through the first layer by hand (gradient at its output @ its weight) for the 50 interpolated groups only.
+- hand_penalty (2026-12-03): the same single pass, but the penalty's gradient taken through the first
+  layer by hand (gradient at its output @ its weight) for the 50 interpolated groups only; autograd's
+  backward then writes the first layer's weight gradient twice (once per path) and adds them;
+- current (generators.neural.runtime.critic_backward): as hand_penalty, with the first layer's weight
+  gradient written once, as one product over both paths' rows.
 
-Both are the same WGAN-GP losses: tests/generators/test_neural_runtime.py checks the penalty and every
-weight gradient against ctgan's. Prints one JSON object: per layout the per-epoch seconds, their median
-and mean, and the ratio of the medians.
+All are the same WGAN-GP losses: tests/generators/test_neural_runtime.py checks the penalty and every
+weight gradient of the current layout against ctgan's. Prints one JSON object: per layout the per-epoch
+seconds, their median and mean, and the ratios of the medians to one_pass's.
 
     .venv/bin/python benchmarks/ctgan_critic_layouts.py [--rounds 4] [--epochs 3]
 """
@@ -39,8 +42,8 @@ from generators.registry import create_generator  # noqa: E402
 from pipelines.frames import read_frame  # noqa: E402
 
 
-def one_pass_losses(critic, real, fake, pac):
-    """The earlier layout: all three kinds of rows in one critic pass."""
+def one_pass_backward(critic, real, fake, pac):
+    """The earliest layout: all three kinds of rows in one critic pass, autograd for the rest."""
     width, groups = real.size(1), real.size(0) // pac
     alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
     between = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
@@ -48,11 +51,33 @@ def one_pass_losses(critic, real, fake, pac):
     on_between = judged[2 * groups :]
     (gradients,) = torch.autograd.grad(on_between, between, torch.ones_like(on_between), create_graph=True)
     penalty = ((gradients.view(-1, pac * width).norm(2, dim=1) - 1) ** 2).mean() * 10
-    return judged[:groups].mean() - judged[groups : 2 * groups].mean(), penalty
+    loss = judged[:groups].mean() - judged[groups : 2 * groups].mean()
+    (loss + penalty).backward()
+    return loss.detach(), penalty.detach()
 
 
-# CTGAN._fit imports `critic_losses` from the runtime module at each fit, so swapping it swaps the layout
-LAYOUTS = {"one_pass": one_pass_losses, "current": runtime.critic_losses}
+def hand_penalty_backward(critic, real, fake, pac):
+    """The penalty's gradient through the first layer by hand; autograd's backward for the weights."""
+    first, rest = critic.seq[0], critic.seq[1:]
+    width, groups = real.size(1), real.size(0) // pac
+    alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
+    between = alpha * real + (1 - alpha) * fake
+    hidden = first(torch.cat([fake, real, between], dim=0).view(-1, pac * width))
+    judged = rest(hidden)
+    (slopes,) = torch.autograd.grad(judged[2 * groups :].sum(), hidden, create_graph=True)
+    gradients = slopes[2 * groups :] @ first.weight
+    penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean() * 10
+    loss = judged[:groups].mean() - judged[groups : 2 * groups].mean()
+    (loss + penalty).backward()
+    return loss.detach(), penalty.detach()
+
+
+# CTGAN._fit imports `critic_backward` from the runtime module at each fit, so swapping it swaps the layout
+LAYOUTS = {
+    "one_pass": one_pass_backward,
+    "hand_penalty": hand_penalty_backward,
+    "current": runtime.critic_backward,
+}
 
 
 def main() -> None:
@@ -70,8 +95,8 @@ def main() -> None:
     started = time.perf_counter()
     try:
         for round_ in range(args.rounds):
-            for name, losses in LAYOUTS.items():
-                runtime.critic_losses = losses
+            for name, backward in LAYOUTS.items():
+                runtime.critic_backward = backward
                 ends: list[float] = []
 
                 def progress(update, ends=ends):
@@ -84,7 +109,7 @@ def main() -> None:
                 seconds[name] += epochs
                 print(f"[round {round_ + 1}] {name}: {[round(s, 3) for s in epochs]}", file=sys.stderr)
     finally:
-        runtime.critic_losses = LAYOUTS["current"]
+        runtime.critic_backward = LAYOUTS["current"]
     summary = {
         name: {
             "median": round(statistics.median(v), 3),
@@ -103,9 +128,10 @@ def main() -> None:
                 "load_average_1min_after": round(os.getloadavg()[0], 2),
                 "seconds": time.perf_counter() - started,
                 "layouts": summary,
-                "ratio_median_current_to_one_pass": round(
-                    summary["current"]["median"] / summary["one_pass"]["median"], 3
-                ),
+                "ratio_median_to_one_pass": {
+                    name: round(summary[name]["median"] / summary["one_pass"]["median"], 3)
+                    for name in LAYOUTS
+                },
             },
             indent=2,
         )

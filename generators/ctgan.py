@@ -78,7 +78,7 @@ class CTGANGenerator(Generator):
             ConditionSampler,
             TrainingClock,
             adam,
-            critic_losses,
+            critic_backward,
             cross_entropy_of,
             fit_encoding,
             resolve_device,
@@ -131,9 +131,8 @@ class CTGANGenerator(Generator):
                         fake = activate(network(noise), gumbel_tau=0.2)
                     if cond is not None:
                         fake = torch.cat([fake, cond], dim=1)
-                    loss_d, penalty = critic_losses(critic, real, fake, cfg.pac)
                     optimise_d.zero_grad(set_to_none=True)
-                    (penalty + loss_d).backward()
+                    loss_d, _ = critic_backward(critic, real, fake, cfg.pac)
                     optimise_d.step()
 
                 noise = torch.randn(batch, cfg.embedding_dim, device=device)

@@ -298,18 +298,24 @@ def restore_weights(
     return module
 
 
-def critic_losses(
+def critic_backward(
     critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, pac: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """WGAN-GP's critic loss and gradient penalty (lambda 10, on pac-grouped interpolates), as ctgan.
+    """WGAN-GP's critic loss and gradient penalty (lambda 10, on pac-grouped interpolates), as ctgan;
+    their gradients are added to the critic's `.grad`. Returns both losses, detached.
 
     The critic's first layer is `pac` × row width wide (2,590 inputs on Adult) and was most of an epoch,
-    so it is worked once: fake, real and interpolated rows go through it in one matrix product (the
-    critic has no batch statistics, so rows do not interact). The penalty needs the critic's gradient
-    at the interpolates; through a linear first layer that is (gradient at its output) @ its weight,
-    taken directly for the interpolates' rows, where autograd would build a gradient for every input
-    row and a weight gradient per pass. The fakes carry no generator graph: ctgan's
-    `calc_gradient_penalty` needs that graph and backpropagates into the generator for nothing.
+    so it is worked once each way:
+      - forward: fake, real and interpolated rows go through it in one matrix product (the critic has
+        no batch statistics, so rows do not interact);
+      - the penalty needs the critic's gradient at the interpolates; through a linear first layer that
+        is (gradient at its output) @ its weight, taken for the interpolates' rows only, where autograd
+        would build a gradient for every input row;
+      - backward: its weight's gradient has two parts, (gradient at its output)ᵀ @ inputs for every
+        row, and slopesᵀ @ (gradient at the penalty's input) for the interpolates. Autograd would write
+        each into a 256 × 2,590 matrix and add them; one product over both row sets writes it once.
+    The fakes carry no generator graph: ctgan's `calc_gradient_penalty` needs that graph and
+    backpropagates into the generator for nothing.
     """
     first, rest = critic.seq[0], critic.seq[1:]  # ctgan's Discriminator: Linear, then the other layers
     if not isinstance(first, torch.nn.Linear):
@@ -320,13 +326,36 @@ def critic_losses(
         )
     width, groups = real.size(1), real.size(0) // pac
     alpha = torch.rand(groups, 1, 1, device=real.device).repeat(1, pac, width).view(-1, width)
-    between = alpha * real + (1 - alpha) * fake
-    hidden = first(torch.cat([fake, real, between], dim=0).view(-1, pac * width))  # as critic.forward
+    # rows 0..3g-1 of `rows`: fake, real and interpolated groups; rows 3g..4g-1 later take the gradient
+    # at the penalty's input, so the weight gradient is one product over all 4g rows
+    rows = real.new_empty(4 * groups, pac * width)
+    flat = rows.view(-1, width)
+    torch.cat([fake, real], dim=0, out=flat[: 2 * real.size(0)])
+    torch.lerp(fake, real, alpha, out=flat[2 * real.size(0) : 3 * real.size(0)])
+    inputs = rows[: 3 * groups]
+    weight = first.weight.detach()
+    hidden = torch.addmm(first.bias.detach(), inputs, weight.t()).requires_grad_()
     judged = rest(hidden)
     (slopes,) = torch.autograd.grad(judged[2 * groups :].sum(), hidden, create_graph=True)
-    gradients = slopes[2 * groups :] @ first.weight  # the critic's gradient at each interpolated group
+    slopes = slopes[2 * groups :]
+    gradients = slopes @ weight  # the critic's gradient at each interpolated group
+    gradients.retain_grad()
     penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean() * 10
-    return judged[:groups].mean() - judged[groups : 2 * groups].mean(), penalty
+    loss = judged[:groups].mean() - judged[groups : 2 * groups].mean()
+    (loss + penalty).backward()  # the layers after the first; `hidden` and `gradients` keep theirs
+    rows[3 * groups :] = gradients.grad
+    at_output = torch.cat([hidden.grad, slopes.detach()], dim=0)
+    _add_grad(first.weight, at_output.t() @ rows)
+    _add_grad(first.bias, hidden.grad.sum(dim=0))
+    return loss.detach(), penalty.detach()
+
+
+def _add_grad(parameter: torch.nn.Parameter, gradient: torch.Tensor) -> None:
+    """Accumulate as autograd would: the first gradient is stored, later ones are added."""
+    if parameter.grad is None:
+        parameter.grad = gradient
+    else:
+        parameter.grad += gradient
 
 
 def cross_entropy_of(activation: Activation, raw: torch.Tensor, slices: torch.Tensor, targets: torch.Tensor):
