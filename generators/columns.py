@@ -6,7 +6,9 @@ Every generator sees only *model columns*, described by a derived *model contrac
   - a rule `a <= b` is learned as a non-negative gap: column `b` is replaced by `b - a` (in days for
     date-only columns, seconds for timestamps), so sampled rows keep the rule by construction. When the
     data does not allow it (b present where a is missing, or b already re-expressed by another rule),
-    the rule is enforced afterwards by raising b to a instead.
+    the rule is enforced afterwards by raising b to a instead;
+  - a column that a category determines in the training data (Adult's education-num, one number per
+    education) is filled from it by look-up (generators.lookups), so every row keeps the mapping.
 The plan is fitted state: it is saved with the model as JSON.
 """
 
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
 from data_contracts.sdv_metadata import modelled
+from generators.lookups import Lookup, find_lookups
 from generators.timestamps import add_gap
 
 _FAKER_METHODS: dict[PiiKind, str] = {
@@ -53,6 +56,7 @@ class ColumnPlan(BaseModel):
     contract: Contract
     gaps: list[Gap] = []
     repaired_rules: list[Rule] = []
+    lookups: list[Lookup] = []
 
     @classmethod
     def fit(cls, contract: Contract, data: pd.DataFrame) -> ColumnPlan:
@@ -74,15 +78,18 @@ class ColumnPlan(BaseModel):
                 reexpressed.add(right.name)
             else:
                 repaired.append(rule)
-        return cls(contract=contract, gaps=gaps, repaired_rules=repaired)
+        kept = [c.name for c in contract.columns if c.name in learned and c.name not in reexpressed]
+        lookups = find_lookups(contract, data, kept)
+        return cls(contract=contract, gaps=gaps, repaired_rules=repaired, lookups=lookups)
 
     @property
     def model_contract(self) -> Contract:
         """The contract the model sees: learned columns only, gap columns re-described, no rules."""
         gaps = {g.right: g for g in self.gaps}
+        looked_up = {lookup.target for lookup in self.lookups}
         columns = []
         for column in self.contract.columns:
-            if not modelled(column):
+            if not modelled(column) or column.name in looked_up:
                 continue
             gap = gaps.get(column.name)
             if gap is not None:
@@ -110,6 +117,8 @@ class ColumnPlan(BaseModel):
         """Model output → every contract column (ids and fakes made here), in contract order."""
         n = len(model_rows)
         frame = model_rows.reset_index(drop=True).copy()
+        for lookup in self.lookups:  # first: a rule's side may be a looked-up column
+            frame[lookup.target] = lookup.fill(frame[lookup.source])
         for gap in self.gaps:
             frame[gap.right] = _add(frame[gap.left], frame[gap.right], gap)
         for rule in self.repaired_rules:
