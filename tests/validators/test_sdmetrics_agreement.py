@@ -7,11 +7,16 @@ What sdmetrics 0.32's `sdmetrics.reports.QualityReport` does (reports/single_tab
 - Column Pair Trends: every pair of columns. Two continuous columns (numerical/datetime; datetimes as
   integer nanoseconds): CorrelationSimilarity (Pearson). Two discrete columns: ContingencySimilarity.
   One of each: ContingencySimilarity of the discrete column and the continuous one discretised with
-  `np.digitize` on `np.histogram_bin_edges` (10 bins) of that frame's own values, real and synthetic
-  binned separately. The property is the mean over the pairs that meet the report's thresholds on the
-  real data (|correlation| above `real_correlation_threshold`, Cramér's V above
-  `real_association_threshold`; 0.5 and 0.3 by default, where most pairs drop out). `fidelity()` sets
-  both to 0, so every pair is scored and averaged, as the papers' SDMetrics did.
+  `np.digitize` on `np.histogram_bin_edges` (10 bins). The property is the mean over the pairs that
+  meet the report's thresholds on the real data (|correlation| above `real_correlation_threshold`,
+  Cramér's V above `real_association_threshold`; 0.5 and 0.3 by default, where most pairs drop out).
+  `fidelity()` sets both to 0, so every pair is scored and averaged, as the papers' SDMetrics did.
+
+One difference, on purpose: the report cuts each side's bins from that side's own values, so a synthetic
+column with a narrower range is binned on shifted edges. SDMetrics documents the bins as the real data's,
+outer edges open, for both sides (sdv-dev/SDMetrics#368), which is what its ContingencySimilarity does
+when given `continuous_column_names`; `fidelity()` scores those pairs that way, and so does the reference
+below (tests/validators/test_fidelity.py shows the report's shifted bins at work).
 """
 
 from __future__ import annotations
@@ -68,8 +73,10 @@ def _continuous(series: pd.Series) -> pd.Series:
     return series
 
 
-def _discretised(series: pd.Series) -> pd.Series:
-    edges = np.histogram_bin_edges(series.dropna())
+def _discretised(series: pd.Series, real: pd.Series) -> pd.Series:
+    """`series` on 10 bins cut from the real column's values, the outer two open-ended."""
+    edges = np.histogram_bin_edges(real.dropna())
+    edges[0], edges[-1] = -np.inf, np.inf
     return pd.Series(np.digitize(series, bins=edges), index=series.index, name=series.name)
 
 
@@ -98,7 +105,9 @@ def _sdmetrics_scores(real: pd.DataFrame, synthetic: pd.DataFrame, contract) -> 
         else:
 
             def side(frame: pd.DataFrame, name: str, is_continuous: bool) -> pd.Series:
-                return _discretised(_continuous(frame[name])) if is_continuous else frame[name]
+                if not is_continuous:
+                    return frame[name]
+                return _discretised(_continuous(frame[name]), _continuous(real[name]))
 
             breakdown = ContingencySimilarity.compute_breakdown(
                 real_data=pd.concat([side(real, a, continuous[0]), side(real, b, continuous[1])], axis=1),
