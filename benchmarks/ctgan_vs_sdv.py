@@ -183,6 +183,7 @@ def score(folder: Path, result: dict) -> dict:
         "detection_auc": detected.auc,
         "detection_rows_per_side": detected.rows_per_side,
         "column_errors": measured.column_errors,
+        "pair_errors": measured.pair_errors,
         "scoring_seconds": round(time.perf_counter() - started, 2),
     }
 
