@@ -34,7 +34,6 @@ from data_contracts.io import contract_from_dict, contract_to_dict
 from data_contracts.model import Contract
 from generators.columns import ColumnPlan
 from generators.conditions import check_conditions_hold, condition_table
-from generators.lookups import translate_conditions
 from synthwright import __version__, trust
 from synthwright.config_io import validation_message
 from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
@@ -146,14 +145,11 @@ class Generator(ABC):
         if n == 0:
             return empty_frame(self.contract_)
         seed = self.seed if seed is None else seed
-        if table is not None:  # looked-up columns are asked of their sources, which the model learns
-            rng = np.random.default_rng(seed)
-            asked = translate_conditions(table, self.plan_.lookups, self.contract_, rng)
         with seeded(seed):
             if table is None:
                 rows = self._sample(int(n), seed)
             else:
-                rows = self._sample_conditioned(int(n), seed, asked)
+                rows = self._sample_conditioned(int(n), seed, table)
         if len(rows) != n:
             raise GeneratorError(f"the {self.name} generator returned {len(rows)} rows, {n} were asked for")
         frame, problems = conform(self.plan_.decode(rows, seed), self.contract_)

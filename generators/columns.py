@@ -6,9 +6,7 @@ Every generator sees only *model columns*, described by a derived *model contrac
   - a rule `a <= b` is learned as a non-negative gap: column `b` is replaced by `b - a` (in days for
     date-only columns, seconds for timestamps), so sampled rows keep the rule by construction. When the
     data does not allow it (b present where a is missing, or b already re-expressed by another rule),
-    the rule is enforced afterwards by raising b to a instead;
-  - a column that a category determines in the training data (Adult's education-num, one number per
-    education) is filled from it by look-up (generators.lookups), so every row keeps the mapping.
+    the rule is enforced afterwards by raising b to a instead.
 The plan is fitted state: it is saved with the model as JSON.
 """
 
@@ -22,7 +20,6 @@ from pydantic import BaseModel, ConfigDict
 
 from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
 from data_contracts.sdv_metadata import modelled
-from generators.lookups import Lookup, find_lookups
 from generators.timestamps import add_gap
 
 _FAKER_METHODS: dict[PiiKind, str] = {
@@ -56,7 +53,6 @@ class ColumnPlan(BaseModel):
     contract: Contract
     gaps: list[Gap] = []
     repaired_rules: list[Rule] = []
-    lookups: list[Lookup] = []
 
     @classmethod
     def fit(cls, contract: Contract, data: pd.DataFrame) -> ColumnPlan:
@@ -78,18 +74,15 @@ class ColumnPlan(BaseModel):
                 reexpressed.add(right.name)
             else:
                 repaired.append(rule)
-        kept = [c.name for c in contract.columns if c.name in learned and c.name not in reexpressed]
-        lookups = find_lookups(contract, data, kept)
-        return cls(contract=contract, gaps=gaps, repaired_rules=repaired, lookups=lookups)
+        return cls(contract=contract, gaps=gaps, repaired_rules=repaired)
 
     @property
     def model_contract(self) -> Contract:
         """The contract the model sees: learned columns only, gap columns re-described, no rules."""
         gaps = {g.right: g for g in self.gaps}
-        looked_up = {lookup.target for lookup in self.lookups}
         columns = []
         for column in self.contract.columns:
-            if not modelled(column) or column.name in looked_up:
+            if not modelled(column):
                 continue
             gap = gaps.get(column.name)
             if gap is not None:
@@ -117,8 +110,6 @@ class ColumnPlan(BaseModel):
         """Model output → every contract column (ids and fakes made here), in contract order."""
         n = len(model_rows)
         frame = model_rows.reset_index(drop=True).copy()
-        for lookup in self.lookups:  # first: a rule's side may be a looked-up column
-            frame[lookup.target] = lookup.fill(frame[lookup.source])
         for gap in self.gaps:
             frame[gap.right] = _add(frame[gap.left], frame[gap.right], gap)
         for rule in self.repaired_rules:
