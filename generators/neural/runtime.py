@@ -304,7 +304,7 @@ def critic_backward(
     """WGAN-GP's critic loss and gradient penalty (lambda 10, on pac-grouped interpolates), as ctgan;
     their gradients are added to the critic's `.grad`. Returns both losses, detached.
 
-    The critic's first layer is `pac` × row width wide (about 2,500 inputs on Adult) and was most of an epoch,
+    The critic's first layer is `pac` × row width wide (2,620 inputs on Adult) and was most of an epoch,
     so it is worked once each way:
       - forward: fake, real and interpolated rows go through it in one matrix product (the critic has
         no batch statistics, so rows do not interact);
@@ -313,7 +313,7 @@ def critic_backward(
         would build a gradient for every input row;
       - backward: its weight's gradient has two parts, (gradient at its output)ᵀ @ inputs for every
         row, and slopesᵀ @ (gradient at the penalty's input) for the interpolates. Autograd would write
-        each into a 256 × 2,500 matrix and add them; one product over both row sets writes it once.
+        each into a 256 × 2,620 matrix and add them; one product over both row sets writes it once.
     The fakes carry no generator graph: ctgan's `calc_gradient_penalty` needs that graph and
     backpropagates into the generator for nothing.
     """
