@@ -72,6 +72,7 @@ class CTGANGenerator(Generator):
         from ctgan.synthesizers.ctgan import Discriminator
         from ctgan.synthesizers.ctgan import Generator as Network
 
+        from generators.neural.gathered import GatheredGenerator
         from generators.neural.network import TrainedNetwork
         from generators.neural.runtime import (
             Activation,
@@ -79,6 +80,7 @@ class CTGANGenerator(Generator):
             TrainingClock,
             adam,
             critic_backward,
+            critic_scores,
             cross_entropy_of,
             fit_encoding,
             resolve_device,
@@ -92,6 +94,7 @@ class CTGANGenerator(Generator):
         conditions = ConditionSampler.build(encoding, codes)
         activate = Activation(encoding.spans(), encoding.width, device)
         network = Network(cfg.embedding_dim + conditions.dim, cfg.generator_dim, encoding.width).to(device)
+        generate = GatheredGenerator(network, cfg.embedding_dim, conditions.dim)
         critic = Discriminator(encoding.width + conditions.dim, cfg.discriminator_dim, pac=cfg.pac).to(device)
         optimise_g = adam(network, cfg.generator_lr, cfg.generator_decay, betas=(0.5, 0.9))
         optimise_d = adam(critic, cfg.discriminator_lr, cfg.discriminator_decay, betas=(0.5, 0.9))
@@ -102,10 +105,12 @@ class CTGANGenerator(Generator):
         batch, n_rows = cfg.batch_size, len(matrix)
         steps = max(n_rows // batch, 1)
 
-        def condition_batch() -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+        def condition_batch() -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
+            """Drawn columns and values, their one-hot vectors (for the critic) and slots (for `generate`)."""
             columns = rng.integers(conditions.n_columns, size=batch)
             values = conditions.draw_values(columns, rng, log=cfg.log_frequency)
-            return columns, values, torch.from_numpy(conditions.vectors(columns, values)).to(device)
+            cond = torch.from_numpy(conditions.vectors(columns, values)).to(device)
+            return columns, values, cond, torch.from_numpy(conditions.slots(columns, values)).to(device)
 
         clock = TrainingClock(
             cfg.epochs,
@@ -119,16 +124,15 @@ class CTGANGenerator(Generator):
                 for _ in range(cfg.discriminator_steps):
                     noise = torch.randn(batch, cfg.embedding_dim, device=device)
                     if conditions.n_columns:
-                        columns, values, cond = condition_batch()
+                        columns, values, cond, slots = condition_batch()
                         order = rng.permutation(batch)
                         rows = conditions.training_rows(columns[order], values[order], rng)
                         real = torch.cat([real_rows[torch.from_numpy(rows).to(device)], cond[order]], dim=1)
-                        noise = torch.cat([noise, cond], dim=1)
                     else:
-                        cond = None
+                        cond = slots = None
                         real = real_rows[torch.from_numpy(rng.integers(n_rows, size=batch)).to(device)]
                     with torch.no_grad():
-                        fake = activate(network(noise), gumbel_tau=0.2)
+                        fake = activate(generate(noise, slots), gumbel_tau=0.2)
                     if cond is not None:
                         fake = torch.cat([fake, cond], dim=1)
                     optimise_d.zero_grad(set_to_none=True)
@@ -136,19 +140,19 @@ class CTGANGenerator(Generator):
                     optimise_d.step()
 
                 noise = torch.randn(batch, cfg.embedding_dim, device=device)
+                slots = None
                 if conditions.n_columns:
-                    columns, values, cond = condition_batch()
-                    noise = torch.cat([noise, cond], dim=1)
-                raw = network(noise)
+                    columns, values, cond, slots = condition_batch()
+                raw = generate(noise, slots)
                 fake = activate(raw, gumbel_tau=0.2)
                 critic.requires_grad_(False)
                 if conditions.n_columns:
-                    judged = critic(torch.cat([fake, cond], dim=1))
+                    judged = critic_scores(critic, torch.cat([fake, cond], dim=1))
                     chosen = torch.from_numpy(columns).to(device)
                     targets = torch.from_numpy(values).to(device)
                     cross_entropy = cross_entropy_of(activate, raw, slices[chosen], targets).mean()
                 else:
-                    judged, cross_entropy = critic(fake), torch.zeros((), device=device)
+                    judged, cross_entropy = critic_scores(critic, fake), torch.zeros((), device=device)
                 loss_g = -judged.mean() + cross_entropy
                 optimise_g.zero_grad(set_to_none=True)
                 loss_g.backward()

@@ -306,6 +306,23 @@ def test_the_critic_weight_gradients_are_those_of_ctgans_losses():
         torch.testing.assert_close(ours[name], gradient, msg=name)
 
 
+def test_the_interpolates_share_of_the_first_layer_gradient_goes_to_their_fake_and_real_rows():
+    """With ctgan's LeakyReLU the penalty's gradient at the interpolates' hidden values is zero (the
+    critic is piecewise linear there), so that share is only exercised by a smooth critic."""
+    critic, real, fake = _critic_inputs()
+    critic.seq = torch.nn.Sequential(
+        *[torch.nn.Tanh() if isinstance(layer, torch.nn.LeakyReLU) else layer for layer in critic.seq]
+    )
+    critic.eval()
+    torch.manual_seed(9)
+    critic.zero_grad(set_to_none=True)
+    critic_backward(critic, real, fake, pac=4)
+    ours = {name: p.grad.clone() for name, p in critic.named_parameters()}
+    reference = _reference_gradients(critic, real, fake, seed=9)
+    for name, gradient in reference.items():
+        torch.testing.assert_close(ours[name], gradient, msg=name)
+
+
 def test_the_critic_gradients_accumulate_like_autograds():
     """Without zero_grad a second call adds to `.grad`, as backward() does, first layer included."""
     critic, real, fake = _critic_inputs()
