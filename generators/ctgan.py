@@ -69,97 +69,30 @@ class CTGANGenerator(Generator):
 
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
         import torch
-        from ctgan.synthesizers.ctgan import Discriminator
-        from ctgan.synthesizers.ctgan import Generator as Network
 
-        from generators.neural.gathered import GatheredGenerator
+        from generators.neural.ctgan_training import CTGANTraining
         from generators.neural.network import TrainedNetwork
-        from generators.neural.runtime import (
-            Activation,
-            ConditionSampler,
-            TrainingClock,
-            adam,
-            critic_backward,
-            critic_scores,
-            cross_entropy_of,
-            fit_encoding,
-            resolve_device,
-        )
+        from generators.neural.runtime import TrainingClock, fit_encoding, resolve_device
 
         cfg = self.config
         device = resolve_device(self.device)
         rng = np.random.default_rng(self.seed)
         torch.manual_seed(self.seed)  # torch may have been imported only now, after the base seeded
         encoding, matrix, codes = fit_encoding(data, contract, cfg, self.seed, progress)
-        conditions = ConditionSampler.build(encoding, codes)
-        activate = Activation(encoding.spans(), encoding.width, device)
-        network = Network(cfg.embedding_dim + conditions.dim, cfg.generator_dim, encoding.width).to(device)
-        generate = GatheredGenerator(network, cfg.embedding_dim, conditions.dim)
-        critic = Discriminator(encoding.width + conditions.dim, cfg.discriminator_dim, pac=cfg.pac).to(device)
-        optimise_g = adam(network, cfg.generator_lr, cfg.generator_decay, betas=(0.5, 0.9))
-        optimise_d = adam(critic, cfg.discriminator_lr, cfg.discriminator_decay, betas=(0.5, 0.9))
-        real_rows = torch.from_numpy(matrix).to(device)
-        slices = torch.tensor(
-            [activate.slice_of(span) for _, span in encoding.discrete()], dtype=torch.long, device=device
-        )
-        batch, n_rows = cfg.batch_size, len(matrix)
-        steps = max(n_rows // batch, 1)
-
-        def condition_batch() -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
-            """Drawn columns and values, their one-hot vectors (for the critic) and slots (for `generate`)."""
-            columns = rng.integers(conditions.n_columns, size=batch)
-            values = conditions.draw_values(columns, rng, log=cfg.log_frequency)
-            cond = torch.from_numpy(conditions.vectors(columns, values)).to(device)
-            return columns, values, cond, torch.from_numpy(conditions.slots(columns, values)).to(device)
-
+        training = CTGANTraining(cfg, encoding, matrix, codes, device, rng)
         clock = TrainingClock(
             cfg.epochs,
             cfg.max_minutes,
             progress,
-            f"CTGAN on {n_rows:,} rows",
+            f"CTGAN on {training.n_rows:,} rows",
             diverged_hint="lower generator_lr/discriminator_lr or change the seed",
         )
         for epoch in clock:
-            for _ in range(steps):
-                for _ in range(cfg.discriminator_steps):
-                    noise = torch.randn(batch, cfg.embedding_dim, device=device)
-                    if conditions.n_columns:
-                        columns, values, cond, slots = condition_batch()
-                        order = rng.permutation(batch)
-                        rows = conditions.training_rows(columns[order], values[order], rng)
-                        real = torch.cat([real_rows[torch.from_numpy(rows).to(device)], cond[order]], dim=1)
-                    else:
-                        cond = slots = None
-                        real = real_rows[torch.from_numpy(rng.integers(n_rows, size=batch)).to(device)]
-                    with torch.no_grad():
-                        fake = activate(generate(noise, slots), gumbel_tau=0.2)
-                    if cond is not None:
-                        fake = torch.cat([fake, cond], dim=1)
-                    optimise_d.zero_grad(set_to_none=True)
-                    loss_d, _ = critic_backward(critic, real, fake, cfg.pac)
-                    optimise_d.step()
-
-                noise = torch.randn(batch, cfg.embedding_dim, device=device)
-                slots = None
-                if conditions.n_columns:
-                    columns, values, cond, slots = condition_batch()
-                raw = generate(noise, slots)
-                fake = activate(raw, gumbel_tau=0.2)
-                critic.requires_grad_(False)
-                if conditions.n_columns:
-                    judged = critic_scores(critic, torch.cat([fake, cond], dim=1))
-                    chosen = torch.from_numpy(columns).to(device)
-                    targets = torch.from_numpy(values).to(device)
-                    cross_entropy = cross_entropy_of(activate, raw, slices[chosen], targets).mean()
-                else:
-                    judged, cross_entropy = critic_scores(critic, fake), torch.zeros((), device=device)
-                loss_g = -judged.mean() + cross_entropy
-                optimise_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                optimise_g.step()
-                critic.requires_grad_(True)
-            clock.record(epoch, {"loss_g": float(loss_g.detach()), "loss_d": float(loss_d.detach())})
-        self._keep(TrainedNetwork(network, encoding, device, clock.summary(device), **self._role()))
+            for _ in range(training.steps_per_epoch):
+                loss_d, loss_g = training.step()
+            clock.record(epoch, {"loss_g": float(loss_g), "loss_d": float(loss_d)})
+        network = TrainedNetwork(training.network, encoding, device, clock.summary(device), **self._role())
+        self._keep(network)
 
     def _role(self) -> dict:
         """How the saved network is named, fed and decoded (generators.neural.network)."""
