@@ -4,8 +4,10 @@ The generator and discriminator are ctgan's own modules (`ctgan.synthesizers.ctg
 `Discriminator`, with its gradient penalty), trained with ctgan's losses and defaults. What is ours,
 and why it is better than calling SDV's CTGANSynthesizer:
   - speed: a vectorised mode-specific encoding (generators.neural.encoding), vectorised activations,
-    condition vectors and row sampling, and a discriminator step that does not backpropagate into
-    the generator (ctgan computes those gradients and throws them away);
+    condition vectors and row sampling, a discriminator step that does not backpropagate into the
+    generator (ctgan computes those gradients and throws them away) and skips the interpolates'
+    first-layer product, and a generator pass fed condition slots (generators.neural.gathered);
+    the step itself is generators.neural.ctgan_training;
   - a seeded fit: the same seed gives the same weights and the same sample bytes on the same machine;
   - conditional sampling per row with the model's own condition vector, and clear errors instead of
     SDV's rejection loops (generators.neural.conditioning);

@@ -12,6 +12,8 @@ The critic step and the generator pass are looked up at each step (`runtime.crit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from ctgan.synthesizers.ctgan import Discriminator
@@ -20,13 +22,16 @@ from ctgan.synthesizers.ctgan import Generator as Network
 from generators.neural import gathered, runtime
 from generators.neural.encoding import TableEncoding
 
+if TYPE_CHECKING:
+    from generators.ctgan import CTGANConfig
+
 
 class CTGANTraining:
     """The networks, optimisers, condition sampler and seeded draws of one CTGAN fit."""
 
     def __init__(
         self,
-        cfg,  # CTGANConfig (not imported: generators/ctgan.py imports this module lazily)
+        cfg: CTGANConfig,
         encoding: TableEncoding,
         matrix: np.ndarray,
         codes: np.ndarray,
