@@ -48,8 +48,8 @@ import generators.neural.runtime as runtime  # noqa: E402
 from data_contracts.io import load_contract  # noqa: E402
 from generators.base import normalise_input  # noqa: E402
 from generators.columns import ColumnPlan  # noqa: E402
+from generators.ctgan import CTGANConfig  # noqa: E402
 from generators.neural.ctgan_training import CTGANTraining  # noqa: E402
-from generators.registry import create_generator  # noqa: E402
 from pipelines.frames import read_frame  # noqa: E402
 
 
@@ -135,10 +135,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         prepare(Path(folder), None)
         train = read_frame(Path(folder) / "train.parquet", contract)
-    model = create_generator("ctgan", {}, seed=0)
-    plan = ColumnPlan.fit(contract, normalise_input(train, contract))
-    data = plan.encode(normalise_input(train, contract))
-    encoding, matrix, codes = runtime.fit_encoding(data, plan.model_contract, model.config, 0, lambda _: None)
+    config = CTGANConfig()  # the defaults, as ctgan_vs_sdv.py fits
+    data = normalise_input(train, contract)
+    plan = ColumnPlan.fit(contract, data)
+    encoding, matrix, codes = runtime.fit_encoding(
+        plan.encode(data), plan.model_contract, config, 0, lambda _: None
+    )
     started = time.perf_counter()
     trainings = {}
     try:
@@ -146,7 +148,7 @@ def main() -> None:
             use(layout)
             torch.manual_seed(0)
             trainings[name] = CTGANTraining(
-                model.config, encoding, matrix, codes, torch.device("cpu"), np.random.default_rng(0)
+                config, encoding, matrix, codes, torch.device("cpu"), np.random.default_rng(0)
             )
             for _ in range(args.warmup):
                 trainings[name].step()

@@ -56,13 +56,11 @@ class GatheredGenerator:
             table = torch.cat([part[2] for part in parts]).t() + biases
             start = functional.embedding(slots, table)
         noise_weights = torch.cat([part[1] for part in parts])
-        given_part = torch.addmm(start, noise, noise_weights.t()).split(self.widths, dim=1)
+        *blocks, last_block = torch.addmm(start, noise, noise_weights.t()).split(self.widths, dim=1)
         hidden = None  # the residual outputs so far, newest first, as ctgan concatenates them
-        for index, (out, part) in enumerate(zip(given_part, parts, strict=True)):
-            # a column block of `given_part` is strided; batch norm is several times slower on one
+        for out, part, norm in zip(blocks, parts, self.norms, strict=False):  # parts: one more, the last
+            # a column block is strided; batch norm is several times slower on one
             out = out.contiguous() if hidden is None else torch.addmm(out, hidden, part[0].t())
-            if index == len(self.norms):
-                return out
-            out = torch.relu(self.norms[index](out))
+            out = torch.relu(norm(out))
             hidden = out if hidden is None else torch.cat([out, hidden], dim=1)
-        raise AssertionError("unreachable: the last layer returns")
+        return last_block if hidden is None else torch.addmm(last_block, hidden, parts[-1][0].t())
