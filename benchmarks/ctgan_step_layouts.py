@@ -2,8 +2,8 @@
 
 Whole-fit timings on this 2-core virtual machine move by 10-30 % between runs (the same code has run
 1.45 s and 2.3 s epochs minutes apart), and whole fits alternated in one process still differ by that
-much, so each layout gets its own training state (generators.neural.ctgan_training.CTGANTraining, on
-Adult's training split, encoded once) and they take turns, `--block` steps at a time, for `--rounds`
+much, so each layout gets its own training state (synthwright.generators.neural.ctgan_training.CTGANTraining,
+on Adult's training split, encoded once) and they take turns, `--block` steps at a time, for `--rounds`
 rounds, after `--warmup` untimed steps each. Each layout adds one change to the one before:
 
 - previous (main until 2026-12-03, 911bc55): the generator is ctgan's module on [noise | one-hot
@@ -12,12 +12,12 @@ rounds, after `--warmup` untimed steps each. Each layout adds one change to the 
   dropout;
 - lerp_critic: the interpolates' first-layer output is the mix of the fake and real outputs (no product
   for them) and the weight gradient is one product over 150 row groups
-  (generators.neural.runtime.critic_backward);
-- gathered: the generator fed condition slots (generators.neural.gathered.GatheredGenerator): gathered
-  condition weights, one noise product for all layers, no gradient at the inputs;
-- current: the critic's dropout mask drawn as rand >= p (runtime._after_first), i.e. main as it is.
+  (synthwright.generators.neural.critic.critic_backward);
+- gathered: the generator fed condition slots (synthwright.generators.neural.gathered.GatheredGenerator):
+  gathered condition weights, one noise product for all layers, no gradient at the inputs;
+- current: the critic's dropout mask drawn as rand >= p (critic._after_first), i.e. main as it is.
 
-All compute the same losses and gradients (tests/generators/test_neural_runtime.py and
+All compute the same losses and gradients (tests/generators/test_neural_critic.py and
 test_neural_gathered.py check the current ones against ctgan's). Prints one JSON object: per layout
 milliseconds per step of every block, their median and mean, seconds per epoch at the median (52 steps
 on Adult), and the ratios of the medians to previous's, over all blocks and per round (the spread of
@@ -43,14 +43,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402, TID251 (the earlier layouts below are torch code)
 from ctgan_vs_sdv import CONTRACT, prepare  # noqa: E402 — Adult split as the pipeline does
 
-import generators.neural.gathered as gathered  # noqa: E402
-import generators.neural.runtime as runtime  # noqa: E402
-from data_contracts.io import load_contract  # noqa: E402
-from generators.base import normalise_input  # noqa: E402
-from generators.columns import ColumnPlan  # noqa: E402
-from generators.ctgan import CTGANConfig  # noqa: E402
-from generators.neural.ctgan_training import CTGANTraining  # noqa: E402
-from pipelines.frames import read_frame  # noqa: E402
+import synthwright.generators.neural.critic as critic_module  # noqa: E402
+import synthwright.generators.neural.gathered as gathered  # noqa: E402
+from synthwright.data_contracts.io import load_contract  # noqa: E402
+from synthwright.generators.base import normalise_input  # noqa: E402
+from synthwright.generators.columns import ColumnPlan  # noqa: E402
+from synthwright.generators.ctgan import CTGANConfig  # noqa: E402
+from synthwright.generators.neural.ctgan_training import CTGANTraining  # noqa: E402
+from synthwright.generators.neural.training import fit_encoding  # noqa: E402
+from synthwright.pipelines.frames import read_frame  # noqa: E402
 
 
 def one_product_backward(critic, real, fake, pac):
@@ -64,7 +65,7 @@ def one_product_backward(critic, real, fake, pac):
     torch.lerp(fake, real, alpha, out=flat[2 * real.size(0) : 3 * real.size(0)])
     weight = first.weight.detach()
     hidden = torch.addmm(first.bias.detach(), rows[: 3 * groups], weight.t()).requires_grad_()
-    judged = runtime._after_first(rest, hidden)
+    judged = critic_module._after_first(rest, hidden)
     (slopes,) = torch.autograd.grad(judged[2 * groups :].sum(), hidden, create_graph=True)
     slopes = slopes[2 * groups :]
     gradients = slopes @ weight
@@ -74,8 +75,8 @@ def one_product_backward(critic, real, fake, pac):
     (loss + penalty).backward()
     rows[3 * groups :] = gradients.grad
     at_output = torch.cat([hidden.grad, slopes.detach()], dim=0)
-    runtime._add_grad(first.weight, at_output.t() @ rows)
-    runtime._add_grad(first.bias, hidden.grad.sum(dim=0))
+    critic_module._add_grad(first.weight, at_output.t() @ rows)
+    critic_module._add_grad(first.bias, hidden.grad.sum(dim=0))
     return loss.detach(), penalty.detach()
 
 
@@ -98,9 +99,9 @@ def torch_dropout(rest, hidden):
 
 
 CURRENT = {
-    "critic_backward": runtime.critic_backward,
+    "critic_backward": critic_module.critic_backward,
     "GatheredGenerator": gathered.GatheredGenerator,
-    "_after_first": runtime._after_first,
+    "_after_first": critic_module._after_first,
 }
 # CTGANTraining looks critic_backward up at each step and GatheredGenerator at construction, and
 # critic_backward and critic_scores look `_after_first` up at each call: swapping the module
@@ -118,8 +119,8 @@ LAYOUTS = {
 
 
 def use(layout: dict) -> None:
-    runtime.critic_backward = layout["critic_backward"]
-    runtime._after_first = layout["_after_first"]
+    critic_module.critic_backward = layout["critic_backward"]
+    critic_module._after_first = layout["_after_first"]
     gathered.GatheredGenerator = layout["GatheredGenerator"]
 
 
@@ -138,9 +139,7 @@ def main() -> None:
     config = CTGANConfig()  # the defaults, as ctgan_vs_sdv.py fits
     data = normalise_input(train, contract)
     plan = ColumnPlan.fit(contract, data)
-    encoding, matrix, codes = runtime.fit_encoding(
-        plan.encode(data), plan.model_contract, config, 0, lambda _: None
-    )
+    encoding, matrix, codes = fit_encoding(plan.encode(data), plan.model_contract, config, 0, lambda _: None)
     started = time.perf_counter()
     trainings = {}
     try:

@@ -17,8 +17,9 @@ Each fit's child process reports:
     peak_tree_rss_mib (the child and its descendants summed, sampled from /proc every 0.25 s: ctgan's
     DataTransformer.transform runs joblib worker processes on more than 500 rows).
 With `--repeats` above 1 the summary and ratios take each model's median.
-The parent then scores both samples the same way (validators.fidelity): column-shape and pair-trend error
-against the training split, and detection ROC AUC of real holdout rows against synthetic rows.
+The parent then scores both samples the same way (synthwright.validators.fidelity): column-shape and
+pair-trend error against the training split, and detection ROC AUC of real holdout rows against
+synthetic rows.
 
 The issue's target: our fit at most 0.5 × SDV's time, at equal or better shape and trend error.
 Prints one JSON object (and writes it to `--out`); progress goes to stderr. The full run (300 epochs of 52
@@ -52,10 +53,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from data_contracts.io import load_contract
-from data_contracts.sdv_metadata import sdv_columns
-from pipelines.frames import read_frame, write_frame
-from pipelines.ingest import ReadOptions, ingest
+from synthwright.data_contracts.io import load_contract
+from synthwright.data_contracts.sdv_metadata import sdv_columns
+from synthwright.pipelines.frames import read_frame, write_frame
+from synthwright.pipelines.ingest import ReadOptions, ingest
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"
@@ -168,7 +169,7 @@ def run_child(kind: str, run: int, folder: Path, epochs: int, threads: int | Non
 
 
 def score(folder: Path, result: dict) -> dict:
-    from validators.fidelity import detection, fidelity
+    from synthwright.validators.fidelity import detection, fidelity
 
     contract = load_contract(CONTRACT)
     train = read_frame(folder / "train.parquet", contract)
@@ -331,14 +332,14 @@ class Marks:
 
 
 def child_ours(work: Path, tag: str, epochs: int, train) -> dict:
-    import generators.neural.encoding as encoding_module
-    import generators.neural.runtime as runtime_module
-    from generators.base import ProgressUpdate
-    from generators.registry import create_generator
+    import synthwright.generators.neural.condition_sampler as sampler_module
+    import synthwright.generators.neural.encoding as encoding_module
+    from synthwright.generators.base import ProgressUpdate
+    from synthwright.generators.registry import create_generator
 
     model = create_generator("ctgan", {"epochs": epochs}, seed=SEED)
     marks = Marks(tag, epochs)
-    table_encoding, sampler = encoding_module.TableEncoding, runtime_module.ConditionSampler
+    table_encoding, sampler = encoding_module.TableEncoding, sampler_module.ConditionSampler
     # classmethods: wrap the bound method and put it back as a plain attribute of the class
     table_encoding.fit_transform = marks.timed("TableEncoding.fit_transform", table_encoding.fit_transform)
     sampler.build = marks.timed("ConditionSampler.build", sampler.build)
@@ -389,13 +390,13 @@ def child_sdv(work: Path, tag: str, epochs: int, train) -> dict:
     import ctgan.data_sampler
     import ctgan.data_transformer
     import ctgan.synthesizers.ctgan as ctgan_module
-    import torch  # noqa: TID251 (the benchmark seeds SDV's torch, as generators.base.seeded does)
+    import torch  # noqa: TID251 (the benchmark seeds SDV's torch, as synthwright.generators.base.seeded does)
     from sdv.logging.utils import disable_single_table_logger
     from sdv.single_table import CTGANSynthesizer
 
-    from data_contracts.conform import conform
-    from data_contracts.sdv_metadata import TABLE, sdv_metadata
-    from generators.copula import _for_sdv
+    from synthwright.data_contracts.conform import conform
+    from synthwright.data_contracts.sdv_metadata import TABLE, sdv_metadata
+    from synthwright.generators.copula import _for_sdv
 
     def seed_all() -> None:
         random.seed(SEED)
@@ -474,8 +475,13 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "sdv":
         import sdv.single_table  # noqa: F401
     else:
-        import generators.ctgan  # noqa: F401
-        import generators.neural.runtime  # noqa: F401
+        import synthwright.generators.ctgan  # noqa: F401
+        import synthwright.generators.neural.activation  # noqa: F401
+        import synthwright.generators.neural.condition_sampler  # noqa: F401
+        import synthwright.generators.neural.critic  # noqa: F401
+        import synthwright.generators.neural.device  # noqa: F401
+        import synthwright.generators.neural.training  # noqa: F401
+        import synthwright.generators.neural.weights  # noqa: F401
     import_seconds = time.perf_counter() - started
     if args.threads:
         torch.set_num_threads(args.threads)

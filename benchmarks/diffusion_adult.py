@@ -36,12 +36,12 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from data_contracts.io import load_contract
-from generators.registry import create_generator
-from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
-from validators.fidelity import detection, fidelity
-from validators.privacy import privacy
-from validators.utility import utility
+from synthwright.data_contracts.io import load_contract
+from synthwright.generators.registry import create_generator
+from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+from synthwright.validators.fidelity import detection, fidelity
+from synthwright.validators.privacy import privacy
+from synthwright.validators.utility import utility
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_contracts.io import load_contract
-from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
-from validators.fidelity import fidelity
+from synthwright.data_contracts.io import load_contract
+from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+from synthwright.validators.fidelity import fidelity
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from data_contracts.io import load_contract
-from generators.registry import create_generator
-from pipelines.frames import write_frame
-from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+from synthwright.data_contracts.io import load_contract
+from synthwright.generators.registry import create_generator
+from synthwright.pipelines.frames import write_frame
+from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"

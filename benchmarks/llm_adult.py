@@ -31,10 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diffusion_adult import fit_and_sample, score, split  # noqa: E402  (the shared protocol)
 
-from data_contracts.conform import rows_inside  # noqa: E402
-from generators.base import seeded  # noqa: E402
-from generators.registry import create_generator  # noqa: E402
-from validators.contract import check_contract  # noqa: E402
+from synthwright.data_contracts.conform import rows_inside  # noqa: E402
+from synthwright.generators.base import seeded  # noqa: E402
+from synthwright.generators.registry import create_generator  # noqa: E402
+from synthwright.validators.contract import validate_contract  # noqa: E402
 
 TARGETS = {
     "shape_error": 3.0,
@@ -114,7 +114,7 @@ def main() -> None:
     with seeded(0):  # the model's own rows, before conformance could repair anything
         raw = model.plan_.decode(model._sample(len(train), 0), 0)
     valid = rows_inside(raw, contract)
-    report = check_contract(synthetic, contract, source="synthetic Adult")
+    report = validate_contract(synthetic, contract, source="synthetic Adult")
 
     result = {
         "benchmark": "llm_adult",

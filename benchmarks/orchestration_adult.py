@@ -3,7 +3,7 @@
 One process, one embedded Prefect server, started by a small warm-up run of the demo spec and then
 kept (as a team's server or `synthwright serve` keeps it), so server start-up is not counted:
 
-- direct:      the pipeline's step functions called in order (pipelines.steps), no Prefect at all;
+- direct:      the graph as a plain function (synthwright.pipelines.run.run), no Prefect at all;
 - flow:        the same steps as the `synthesize` flow, cache off (the orchestration overhead);
 - first/rerun: the flow with the cache on, on an empty cache and again unchanged.
 
@@ -29,47 +29,28 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.synthesize import run_pipeline  # noqa: E402
-from pipelines import steps  # noqa: E402
-from pipelines.spec import load_spec  # noqa: E402
+from synthwright.flows.synthesize import run_pipeline  # noqa: E402
+from synthwright.pipelines.run import run  # noqa: E402
+from synthwright.pipelines.spec import load_spec  # noqa: E402
 
 SPEC = REPO / "pipelines" / "examples" / "adult.yaml"
 DEMO = REPO / "pipelines" / "examples" / "demo.yaml"
 
 
 def run_direct(spec) -> tuple[float, bytes]:
-    """The flow's steps, as plain function calls (what a library user would write)."""
+    """The graph as a plain function call (what a library user writes): `run(spec)`."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="direct-") as folder:
-        work = Path(folder)
-        ingested = steps.ingest_step(spec, _fresh(work / "ingest"))
-        steps.check_input_step(ingested)
-        split = steps.split_step(spec, ingested, _fresh(work / "split"))
-        model_dir = steps.fit_step(
-            spec.generator, spec.seed, split, ingested.contract_path, _fresh(work / "fit")
-        )
-        rows = spec.sample.rows or split.train_rows
-        synthetic = steps.sample_step(model_dir, rows, spec.seed, _fresh(work / "sample"))
-        details = {"generator": spec.generator.title, "source": ingested.source}
-        evaluated = steps.evaluate_step(
-            spec, split, synthetic, ingested.contract_path, details, _fresh(work / "evaluate")
-        )
-        published = steps.publish_step(spec, ingested, split, model_dir, synthetic, evaluated, {})
-    return time.perf_counter() - started, _bytes(published["version_dir"])
+    result = run(spec)
+    return time.perf_counter() - started, _bytes(result.version_dir)
 
 
 def run_flow(spec) -> tuple[float, bytes, list[str]]:
     started = time.perf_counter()
     result = run_pipeline(spec)
-    return time.perf_counter() - started, _bytes(result["version_dir"]), result["cached_steps"]
+    return time.perf_counter() - started, _bytes(result.version_dir), result.run["cached_steps"]
 
 
-def _fresh(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    return folder
-
-
-def _bytes(version_dir: str) -> bytes:
+def _bytes(version_dir: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(Path(version_dir).glob("part-*.parquet")))
 
 

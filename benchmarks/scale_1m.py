@@ -5,8 +5,8 @@ shares), booleans, a date and a timestamp (with the rule `signup_date <= last_se
 columns and an integer identifier (the primary key); a few columns depend on others, so the copula has
 relations to learn and the validators something to find. It is written as Parquet in row groups of
 `BATCH_ROWS`, one batch at a time, into a temporary folder, beside a matching contract
-(`data_contracts.io.save_contract`) and a spec: generator copula, `sample.rows` as many as the source,
-cache off, target `churned`.
+(`synthwright.data_contracts.io.save_contract`) and a spec: generator copula, `sample.rows` as many as the
+source, cache off, target `churned`.
 
 Then `synthwright run SPEC --json` runs in a new process, as a user runs it (embedded Prefect). Measured:
 wall seconds; peak RSS of the `synthwright` process itself (wait4) and of its process tree summed
@@ -38,9 +38,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from data_contracts.arrow import arrow_schema
-from data_contracts.io import save_contract
-from data_contracts.model import Column, ColumnKind, Contract, RowBounds, Rule
+from synthwright.data_contracts.arrow import arrow_schema
+from synthwright.data_contracts.io import save_contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, RowBounds, Rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ctgan_vs_sdv import run_measured  # noqa: E402 — the benchmarks' shared process measurement

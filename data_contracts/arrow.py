@@ -12,8 +12,8 @@ import json
 import pandas as pd
 import pyarrow as pa
 
-from data_contracts.io import contract_to_dict
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.io import contract_to_dict
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
 CONTRACT_METADATA_KEY = b"synthwright.contract"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_contracts.dtypes import pandas_dtype, parse_column
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.dtypes import pandas_dtype, parse_column
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
 
 def conform(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[str]]:

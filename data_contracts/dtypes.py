@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
 TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from data_contracts.model import ColumnKind, Contract
+from synthwright.data_contracts.model import ColumnKind, Contract
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation

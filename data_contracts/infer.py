@@ -18,8 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from data_contracts.dtypes import FALSE_TOKENS, TRUE_TOKENS, parse_column
-from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+from synthwright.data_contracts.dtypes import FALSE_TOKENS, TRUE_TOKENS, parse_column
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
 
 MAX_CATEGORIES = 100
 """More distinct labels than this and the category set is left open (not listed)."""

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from data_contracts.model import Column, Contract
 from synthwright.config_io import load_model, validate_model
+from synthwright.data_contracts.model import Column, Contract
 
 _HEADER = "# synthwright data contract: see README.md, 'The contract format'\n"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
 TABLE = "table"
 

@@ -6,6 +6,10 @@ patient on small machines; see STACK-NOTES.md for the measurements behind each.
 
 import os
 
+from synthwright import _as_subpackage
+
+_as_subpackage(__name__)
+
 for _key, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # else a DNS lookup of Prefect's telemetry host
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",  # cold start on 2 cores can take 20 s+

@@ -3,14 +3,13 @@
 A run whose spec says `approval: required` pauses after its gates pass. The Prefect UI shows the
 pause's form (approve or not, reviewer, reason) with the scorecard and the report link; from a shell,
 `synthwright approve RUN_ID` / `synthwright reject RUN_ID --reason ...` answer it through the API.
-An approval is recorded in the manifest; a rejection (or no answer before the timeout) publishes
-nothing and is recorded under <root>/<dataset>/rejected/. Needs a Prefect server: in the embedded
-mode no other process can reach the paused run.
+The run's graph records an approval in the manifest; a refusal (or no answer before the timeout)
+publishes nothing and is recorded under <root>/<dataset>/rejected/ (synthwright.pipelines.run). Needs
+a Prefect server: in the embedded mode no other process can reach the paused run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import logging
 import uuid
@@ -22,11 +21,10 @@ from prefect.flow_runs import pause_flow_run, resume_flow_run
 from prefect.input import RunInput
 from prefect.settings import PREFECT_API_URL
 
-from flows import tasks
-from flows.artifacts import post_decision, scorecard_rows
-from pipelines.spec import PipelineSpec
-from pipelines.steps import Evaluated
-from synthwright.errors import ApprovalRejectedError, ConfigError, UserInputError
+from synthwright.errors import ConfigError, UserInputError
+from synthwright.flows.artifacts import post_decision, scorecard_rows
+from synthwright.pipelines.gate import Answer, Scored
+from synthwright.pipelines.spec import PipelineSpec
 
 log = logging.getLogger("synthwright.flow")
 POLL_SECONDS = 2
@@ -40,11 +38,12 @@ class Approval(RunInput):
     reason: str = ""
 
 
-def ask_for_approval(spec: PipelineSpec, evaluated: Evaluated, decision: str) -> dict[str, Any]:
-    """Pause until a reviewer answers; return the approval record, or raise on a rejection/timeout."""
+def ask_for_approval(spec: PipelineSpec, scored: Scored, decision: str) -> Answer:
+    """Pause until a reviewer answers; no answer before the timeout is a refusal."""
     run_id = str(runtime.flow_run.id)
-    report = evaluated.report_path
-    post_decision(spec.dataset, evaluated.scorecard, f"awaiting approval (flow run {run_id})", report)
+    post_decision(
+        spec.dataset, scored.scorecard, f"awaiting approval (flow run {run_id})", scored.report_path
+    )
     log.warning(
         "waiting for approval of %s: approve in the Prefect UI, or run `synthwright approve %s` "
         "or `synthwright reject %s --reason ...` (timeout %g min)",
@@ -53,7 +52,7 @@ def ask_for_approval(spec: PipelineSpec, evaluated: Evaluated, decision: str) ->
         run_id,
         spec.approval_timeout_minutes,
     )
-    form = Approval.with_initial_data(description=_description(spec, evaluated, decision), approved=True)
+    form = Approval.with_initial_data(description=_description(spec, scored, decision), approved=True)
     try:
         answer = pause_flow_run(
             wait_for_input=form,
@@ -61,49 +60,19 @@ def ask_for_approval(spec: PipelineSpec, evaluated: Evaluated, decision: str) ->
             poll_interval=POLL_SECONDS,
         )
     except FlowPauseTimeout:
-        answer = Approval(
-            approved=False,
-            reviewer="",
-            reason=f"no answer within {spec.approval_timeout_minutes:g} minutes",
-        )
-    record = {
-        "approved": answer.approved,
-        "reviewer": answer.reviewer,
-        "reason": answer.reason,
-        "answered_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    if answer.approved:
-        log.info(
-            "approved by %s%s", answer.reviewer or "someone", f": {answer.reason}" if answer.reason else ""
-        )
-        return record
-    folder = tasks.reject(
-        spec,
-        "approval",
-        {"approval": record, "scorecard": evaluated.scorecard.to_dict()},
-        {"winner": evaluated},
-    )
-    who = answer.reviewer or "a reviewer"
-    post_decision(spec.dataset, evaluated.scorecard, f"rejected by {who}: {answer.reason}", report)
-    raise ApprovalRejectedError(
-        f"{spec.dataset}: rejected at approval by {who}: {answer.reason or 'no reason given'}; "
-        "nothing was published",
-        reviewer=answer.reviewer,
-        reason=answer.reason,
-        report_dir=folder,
-        hint=f"the rejection is recorded in {folder}",
-    )
+        return Answer(approved=False, reason=f"no answer within {spec.approval_timeout_minutes:g} minutes")
+    return Answer(approved=answer.approved, reviewer=answer.reviewer, reason=answer.reason)
 
 
-def _description(spec: PipelineSpec, evaluated: Evaluated, decision: str) -> str:
+def _description(spec: PipelineSpec, scored: Scored, decision: str) -> str:
     """The Markdown the reviewer reads above the form: scorecard, report link, how to answer."""
-    rows = scorecard_rows(evaluated.scorecard)
+    rows = scorecard_rows(scored.scorecard)
     header = "| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n" if rows else ""
     table = header + "".join("| " + " | ".join(r.values()) + " |\n" for r in rows)
     return (
         f"### Approve publishing {spec.dataset}?\n\n"
         f"Every gate passed. {decision}.\n\n{table}\n"
-        f"Report: [{evaluated.report_path.name}]({evaluated.report_path.resolve().as_uri()})\n\n"
+        f"Report: [{scored.report_path.name}]({scored.report_path.resolve().as_uri()})\n\n"
         "Set *approved* and your name, or reject with a reason."
     )
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_table_artifact
 
-from pipelines.tournament import RANKING, Decision
-from validators.gates import Scorecard, format_number
+from synthwright.pipelines.gate import RANKING, Decision
+from synthwright.validators.gates import Scorecard, format_number
 
 
 def artifact_key(dataset: str, what: str) -> str:

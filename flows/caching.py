@@ -1,6 +1,6 @@
 """Cross-run caching of the pipeline's steps, on Prefect's task cache.
 
-Prefect keeps each cacheable task's JSON result under our step key (pipelines.cache_keys) in its
+Prefect keeps each cacheable task's JSON result under our step key (synthwright.pipelines.cache_keys) in its
 result storage ($PREFECT_HOME/storage); the files that result points at live in our cache folder,
 one per step and key: <cache root>/<step>/<key>/. Before reusing a result the flow checks that its
 folder is whole (`.complete`); a record whose folder was deleted or half-written makes the step run
@@ -15,11 +15,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from prefect.cache_policies import NO_CACHE
 from prefect.locking.filesystem import FileSystemLockManager
 from prefect.results import ResultStore
 
-from flows.tasks import COMPLETE, GIVEN_KEY
 from synthwright.files import make_folder
+from synthwright.flows.tasks import COMPLETE, GIVEN_KEY
 
 OWNER_ONLY = 0o700
 log = logging.getLogger("synthwright.flow")
@@ -56,7 +57,7 @@ class StepCache:
     def options(self, task: Any, folder: Path | None, key: str | None) -> Any:
         """The task, set to reuse a cached result only when its files are whole."""
         if key is None or self._policy is None:
-            return task.with_options(refresh_cache=True, persist_result=False)
+            return task.with_options(cache_policy=NO_CACHE, persist_result=False)
         # A record whose files are gone is stale: recompute. No record and no files: a plain call, so
         # that a second run needing the same step waits on the key's lock and then reuses the first
         # run's result instead of rewriting the folder under it. The record is looked up before the

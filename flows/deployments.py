@@ -24,10 +24,10 @@ from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
-from flows.synthesize import synthesize_spec_file
-from generators.registry import generator_class
-from pipelines.spec import PipelineSpec, load_spec
 from synthwright.errors import ConfigError
+from synthwright.flows.synthesize import synthesize_spec_file
+from synthwright.generators.registry import generator_class
+from synthwright.pipelines.spec import PipelineSpec, load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRYPOINT = "flows/synthesize.py:synthesize_spec_file"

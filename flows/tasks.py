@@ -1,20 +1,22 @@
-"""Prefect tasks: the pipeline steps, unchanged, plus what orchestration adds (names, retries, caching).
+"""Prefect tasks made from the graph's steps: the functions unchanged, plus what orchestration adds
+(names, retries, caching).
 
-Retries: a step that reads or writes files is retried (twice, after 2 s and 10 s) only when it failed
-on a transient I/O error (EIO, EAGAIN, ETIMEDOUT, a stale NFS handle, …), anywhere in the exception's
-chain. Bad input, failed checks and failed gates are never retried: a retry cannot fix them. Publish is
-never retried: it is not idempotent (a retry after a commit would add a second version), and its
-staging folder makes a failed attempt harmless to repeat by hand.
+Retries: an idempotent step is retried (twice, after 2 s and 10 s) only when it failed on a transient
+I/O error (EIO, EAGAIN, ETIMEDOUT, a stale NFS handle, …), anywhere in the exception's chain. Bad
+input, failed checks and failed gates are never retried: a retry cannot fix them. Publish is never
+retried: it is not idempotent (a retry after a commit would add a second version), and its staging
+folder makes a failed attempt harmless to repeat by hand.
 
-Caching: the cacheable steps take `key` (pipelines.cache_keys; None turns caching off for the call)
-and `folder`, where they write their files. Prefect stores the step's small JSON result under the key
-(flows.caching); the folder holds the files the result points at, and `.complete` (the key and the
-step's run time) once the step ended.
+Caching: every task takes `key` first (Prefect's cache key, synthwright.flows.caching; None turns
+caching off for the call); a step that writes files also takes `folder`, where it writes them. Prefect
+stores the step's small JSON result under the key; the folder holds the files the result points at,
+and `.complete` (the key and the step's run time) once the step ended.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import shutil
 import time
@@ -23,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
+from prefect.cache_policies import CacheKeyFnPolicy
 
-from pipelines import steps
 from synthwright.errors import SynthwrightError
+from synthwright.pipelines.run import Step
 
 COMPLETE = ".complete"
 RETRY_DELAYS = [2, 10]
@@ -63,26 +65,34 @@ def retry_transient_io(task: Any, task_run: Any, state: Any) -> bool:
     return is_transient_io_error(state.data if isinstance(state.data, BaseException) else None)
 
 
-def _in_folder(step: Callable[..., Any]) -> Callable[..., Any]:
-    """`step(*args, work)` as `(key, folder, *args)`: a fresh folder, then `.complete` when it ends."""
+def _in_folder(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function(*args, folder)` as `(key, folder, *args)`: a fresh folder, then `.complete` when it ends."""
 
     def run(key: str | None, folder: Path, *args: Any) -> Any:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         started = time.perf_counter()
-        result = step(*args, folder)
+        result = function(*args, folder)
         seconds = round(time.perf_counter() - started, 3)
         (folder / COMPLETE).write_text(json.dumps({"key": key, "seconds": seconds}) + "\n")
         return result
 
-    run.__name__ = run.__qualname__ = step.__name__
-    run.__doc__ = step.__doc__
+    return _named_after(run, function)
+
+
+def _keyed(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function(*args)` as `(key, *args)`: a step that writes no files."""
+
+    def run(key: str | None, *args: Any) -> Any:
+        return function(*args)
+
+    return _named_after(run, function)
+
+
+def _named_after(run: Callable[..., Any], function: Callable[..., Any]) -> Callable[..., Any]:
+    run.__name__ = run.__qualname__ = function.__name__
+    run.__doc__ = function.__doc__
     return run
-
-
-def _check_input(key: str | None, ingested: steps.Ingested) -> int:
-    """The input gate; returns how many contract checks passed (a small, cacheable result)."""
-    return len(steps.check_input_step(ingested).results)
 
 
 def _given_key(context: Any, parameters: dict[str, Any]) -> str | None:
@@ -90,30 +100,33 @@ def _given_key(context: Any, parameters: dict[str, Any]) -> str | None:
 
 
 GIVEN_KEY = CacheKeyFnPolicy(cache_key_fn=_given_key)
-"""Prefect's cache key is the step key the flow passes (flows.caching adds a lock per key)."""
+"""Prefect's cache key is the step key the runner passes (synthwright.flows.caching adds a lock per key)."""
 
 
-def _cached_task(function: Callable[..., Any], name: str) -> Any:
+def task_for(step: Step) -> Any:
+    """The Prefect task that runs `step`, named after it (`validate_input` → `validate-input`)."""
+    return _task(step.name, step.function, step.writes, step.idempotent)
+
+
+@functools.cache
+def _task(name: str, function: Callable[..., Any], writes: bool, idempotent: bool) -> Any:
+    retries = (
+        {}
+        if not idempotent
+        else {
+            "retries": len(RETRY_DELAYS),
+            "retry_delay_seconds": RETRY_DELAYS,
+            "retry_condition_fn": retry_transient_io,
+        }
+    )
     return task(
-        function,
-        name=name,
+        (_in_folder if writes else _keyed)(function),
+        name=name.replace("_", "-"),
         cache_policy=GIVEN_KEY,
         persist_result=True,
         result_serializer="json",
-        retries=len(RETRY_DELAYS),
-        retry_delay_seconds=RETRY_DELAYS,
-        retry_condition_fn=retry_transient_io,
+        **retries,
     )
-
-
-ingest = _cached_task(_in_folder(steps.ingest_step), "ingest")
-check_input = _cached_task(_check_input, "check-input")
-split = _cached_task(_in_folder(steps.split_step), "split")
-fit = _cached_task(_in_folder(steps.fit_step), "fit")
-sample = _cached_task(_in_folder(steps.sample_step), "sample")
-evaluate = _cached_task(_in_folder(steps.evaluate_step), "evaluate")
-publish = task(steps.publish_step, name="publish", cache_policy=NO_CACHE)
-reject = task(steps.reject_step, name="reject", cache_policy=NO_CACHE)
 
 
 def run_seconds(folder: Path) -> float:

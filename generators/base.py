@@ -1,9 +1,10 @@
 """The contract every generator keeps (sklearn's rules, one level of inheritance).
 
 A subclass declares `name`, `Config` (pydantic, extra="forbid") and implements `_fit`, `_sample`,
-`_save` and `_load` over *model columns* only (see generators.columns). The base class does the rest,
-once for every generator: config validation, input normalisation, identifiers and personal data,
-cross-column rules, seeding, output conformance, and a checksummed save folder.
+`_save` and `_load` over *model columns* only (see synthwright.generators.columns). The base class does
+the rest, once for every generator: config validation, input normalisation, identifiers and personal
+data, cross-column rules, seeding, output conformance, and a checksummed save folder whose metadata is
+one typed record (synthwright.generators.record.ModelRecord).
 """
 
 from __future__ import annotations
@@ -28,19 +29,17 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from data_contracts.conform import conform, empty_frame
-from data_contracts.dtypes import parse_frame
-from data_contracts.io import contract_from_dict, contract_to_dict
-from data_contracts.model import Contract
-from generators.columns import ColumnPlan
-from generators.conditions import check_conditions_hold, condition_table
 from synthwright import __version__, trust
 from synthwright.config_io import validation_message
+from synthwright.data_contracts.conform import conform, empty_frame
+from synthwright.data_contracts.dtypes import parse_frame
+from synthwright.data_contracts.io import contract_from_dict, contract_to_dict
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
 from synthwright.files import file_sha256, fsync_tree
-
-SAVE_FORMAT = 1
-MANIFEST_FILE = "generator.json"
+from synthwright.generators.columns import ColumnPlan
+from synthwright.generators.conditions import broken_conditions, condition_table
+from synthwright.generators.record import MODEL_RECORD_FILE, SAVE_FORMAT, ModelRecord
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,9 @@ Progress = Callable[[ProgressUpdate], None]
 
 
 class Generator(ABC):
-    """Base class of all generators. Constructor arguments are stored, never acted on."""
+    """Base class of all generators. The constructor validates `config` into the typed `Config` (a wrong
+    key fails at once, before any data is read) and stores it with the seed and the device; it acts on
+    nothing (no torch import, no device probe, no data): that waits for `fit`."""
 
     name: ClassVar[str]
     Config: ClassVar[type[BaseModel]]
@@ -105,7 +106,7 @@ class Generator(ABC):
         """The device `device` resolves to here: `cpu` for generators that do not use torch."""
         if not self.benefits_from_gpu:
             return "cpu"
-        from generators.neural.runtime import resolve_device
+        from synthwright.generators.neural.device import resolve_device
 
         return str(resolve_device(self.device))
 
@@ -130,7 +131,7 @@ class Generator(ABC):
 
     def sample(self, n: int, *, conditions: Any = None, seed: int | None = None) -> pd.DataFrame:
         """`n` rows that conform to the contract; the same seed gives the same rows."""
-        self._check_fitted()
+        self._require_fitted()
         if conditions is not None and not self.supports_conditions:
             raise ConfigError(
                 f"the {self.name} generator does not support conditional sampling",
@@ -154,7 +155,7 @@ class Generator(ABC):
             raise GeneratorError(f"the {self.name} generator returned {len(rows)} rows, {n} were asked for")
         frame, problems = conform(self.plan_.decode(rows, seed), self.contract_)
         if table is not None and not problems:
-            problems = check_conditions_hold(frame, table)
+            problems = broken_conditions(frame, table)
         if problems:
             raise GeneratorError(
                 f"the {self.name} generator produced output that breaks its contract: " + "; ".join(problems),
@@ -164,9 +165,9 @@ class Generator(ABC):
 
     def save(self, path: Path | str) -> None:
         """Write the fitted model to folder `path` (replaced atomically if it holds a model already)."""
-        self._check_fitted()
+        self._require_fitted()
         target = Path(path)
-        if target.exists() and not (target / MANIFEST_FILE).exists() and any(target.iterdir()):
+        if target.exists() and not (target / MODEL_RECORD_FILE).exists() and any(target.iterdir()):
             raise ConfigError(
                 f"{target} exists and is not a synthwright model folder; refusing to write into it",
                 hint="choose a new or empty folder",
@@ -184,21 +185,23 @@ class Generator(ABC):
         try:
             (staging / "contract.json").write_text(json.dumps(contract_to_dict(self.contract_), indent=2))
             files = ["contract.json", *self._save(staging)]
-            manifest = {
-                "format": SAVE_FORMAT,
-                "generator": self.name,
-                "config": self.config.model_dump(mode="json"),
-                "seed": self.seed,
-                "n_training_rows": self.n_training_rows_,
-                "n_fitted_rows": self.n_fitted_rows_,
-                "plan": self.plan_.model_dump(mode="json", exclude={"contract"}),
-                "versions": {"synthwright": __version__, **_versions(self.libraries)},
-                "device": self.device_used(),
-                "sha256": {name: file_sha256(staging / name) for name in files},
-            }
+            record = ModelRecord(
+                format=SAVE_FORMAT,
+                generator=self.name,
+                config=self.config.model_dump(mode="json"),
+                seed=self.seed,
+                n_training_rows=self.n_training_rows_,
+                n_fitted_rows=self.n_fitted_rows_,
+                plan=self.plan_.model_dump(mode="json", exclude={"contract"}),
+                versions={"synthwright": __version__, **_versions(self.libraries)},
+                device=self.device_used(),
+                sha256={name: file_sha256(staging / name) for name in files},
+            )
             if self.saves_pickle:
-                manifest["signature"] = trust.signature(_signed_fields(manifest))
-            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+                record = ModelRecord.model_validate(
+                    {**record.model_dump(), "signature": trust.signature(record.signed_fields)}
+                )
+            record.write(staging)
             _replace_folder(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -209,34 +212,21 @@ class Generator(ABC):
         """Load a saved model; every file is checked against the sha256 recorded at save. A pickled
         model must also carry this installation's signature, unless `trust_pickle` (the caller vouches
         for the folder: the pipeline's own cache, or a user's explicit --trust-model)."""
-        from generators.registry import generator_class
+        from synthwright.generators.registry import generator_class
 
         folder = Path(path)
-        manifest_path = folder / MANIFEST_FILE
-        if not manifest_path.is_file():
-            raise ConfigError(
-                f"{folder} is not a synthwright model folder (no {MANIFEST_FILE})",
-                hint="point at the folder written by `synthwright fit --out`",
-            )
-        try:
-            manifest = json.loads(manifest_path.read_text())
-            name, files = manifest["generator"], manifest["sha256"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{manifest_path} is damaged: {exc}") from exc
-        if manifest.get("format") != SAVE_FORMAT:
-            raise ConfigError(
-                f"{folder} was saved in format {manifest.get('format')}; this version reads {SAVE_FORMAT}"
-            )
-        for file, expected in files.items():
+        record = ModelRecord.read(folder)
+        for file, expected in record.sha256.items():
             if not (folder / file).is_file() or file_sha256(folder / file) != expected:
                 raise ConfigError(
                     f"{folder / file} is missing or changed since the model was saved (sha256 mismatch)",
                     hint="re-fit the model, or restore the folder from where it was saved",
                 )
+        name = record.generator
         klass = generator_class(name)
         if cls is not Generator and klass is not cls:
             raise ConfigError(f"{folder} holds a {name!r} model, not a {cls.name!r} one")
-        signed = klass.saves_pickle and trust.verify(_signed_fields(manifest), manifest.get("signature"))
+        signed = klass.saves_pickle and trust.verify(record.signed_fields, record.signature)
         if klass.saves_pickle and not (trust_pickle or signed):
             raise ConfigError(
                 f"{folder} holds a pickled {name} model that this installation did not save (its "
@@ -248,11 +238,11 @@ class Generator(ABC):
         contract = contract_from_dict(
             json.loads((folder / "contract.json").read_text()), str(folder / "contract.json")
         )
-        model = klass(manifest["config"], seed=manifest["seed"])
+        model = klass(record.config, seed=record.seed)
         model.contract_ = contract
-        model.plan_ = ColumnPlan.model_validate({**manifest["plan"], "contract": contract})
-        model.n_training_rows_ = manifest["n_training_rows"]
-        model.n_fitted_rows_ = manifest.get("n_fitted_rows", model.n_training_rows_)
+        model.plan_ = ColumnPlan.model_validate({**record.plan, "contract": contract})
+        model.n_training_rows_ = record.n_training_rows
+        model.n_fitted_rows_ = record.n_fitted_rows
         model._load(folder, model.plan_.model_contract)
         return model
 
@@ -284,7 +274,7 @@ class Generator(ABC):
     def is_fitted(self) -> bool:
         return hasattr(self, "contract_")
 
-    def _check_fitted(self) -> None:
+    def _require_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(
                 f"this {self.name} generator is not fitted yet", hint="call fit(data, contract) first"
@@ -376,15 +366,10 @@ def _replace_folder(staging: Path, target: Path) -> None:
         os.rename(staging, target)
 
 
-def _signed_fields(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What a pickled model's signature covers: its generator, format and file checksums."""
-    return {k: manifest.get(k) for k in ("format", "generator", "sha256")}
-
-
 DEVICES = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
-def check_device(device: str) -> str:
+def parse_device(device: str) -> str:
     """`auto`, `cpu`, `cuda` or `cuda:N`; anything else is a typo to report, not a setting to ignore."""
     if not DEVICES.fullmatch(device):
         raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu, cuda or cuda:N (e.g. cuda:1)")

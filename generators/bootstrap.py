@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
-from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate, normalise_input
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.base import Generator, Progress, ProgressUpdate, normalise_input
 
 ROWS_FILE = "training_rows.parquet"
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
-from data_contracts.sdv_metadata import modelled
-from generators.timestamps import add_gap
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+from synthwright.data_contracts.sdv_metadata import modelled
+from synthwright.generators.timestamps import add_gap
 
 _FAKER_METHODS: dict[PiiKind, str] = {
     PiiKind.EMAIL: "email",

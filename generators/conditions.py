@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from data_contracts.dtypes import parse_column
-from data_contracts.model import ColumnKind, Contract
-from data_contracts.sdv_metadata import modelled
+from synthwright.data_contracts.dtypes import parse_column
+from synthwright.data_contracts.model import ColumnKind, Contract
+from synthwright.data_contracts.sdv_metadata import modelled
 from synthwright.errors import ConfigError, UserInputError
 
 
@@ -119,7 +119,7 @@ def with_given_values(rows: pd.DataFrame, conditions: pd.DataFrame) -> pd.DataFr
     return rows
 
 
-def check_conditions_hold(frame: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+def broken_conditions(frame: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     """Conditioned cells whose output differs from what was asked (a generator bug if any)."""
     problems = []
     for name in table.columns:

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from data_contracts.model import Contract
-from data_contracts.sdv_metadata import TABLE, sdv_metadata
-from generators.base import Generator, Progress, ProgressUpdate
+from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.sdv_metadata import TABLE, sdv_metadata
 from synthwright.errors import ConfigError
+from synthwright.generators.base import Generator, Progress, ProgressUpdate
 
 Distribution = Literal["beta", "norm", "truncnorm", "gamma", "uniform", "gaussian_kde"]
 MODEL_FILE = "sdv_gaussian_copula.pkl"

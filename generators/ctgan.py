@@ -3,14 +3,14 @@
 The generator and discriminator are ctgan's own modules (`ctgan.synthesizers.ctgan.Generator`,
 `Discriminator`, with its gradient penalty), trained with ctgan's losses and defaults. What is ours,
 and why it is better than calling SDV's CTGANSynthesizer:
-  - speed: a vectorised mode-specific encoding (generators.neural.encoding), vectorised activations,
-    condition vectors and row sampling, a discriminator step that does not backpropagate into the
+  - speed: a vectorised mode-specific encoding (synthwright.generators.neural.encoding), vectorised
+    activations, condition vectors and row sampling, a discriminator step that does not backpropagate into the
     generator (ctgan computes those gradients and throws them away) and skips the interpolates'
-    first-layer product, and a generator pass fed condition slots (generators.neural.gathered);
-    the step itself is generators.neural.ctgan_training;
+    first-layer product, and a generator pass fed condition slots (synthwright.generators.neural.gathered);
+    the step itself is synthwright.generators.neural.ctgan_training;
   - a seeded fit: the same seed gives the same weights and the same sample bytes on the same machine;
   - conditional sampling per row with the model's own condition vector, and clear errors instead of
-    SDV's rejection loops (generators.neural.conditioning);
+    SDV's rejection loops (synthwright.generators.neural.conditioning);
   - a save of weights (a torch state dict), config and the encoding as JSON, no pickled objects;
   - a time budget (`max_minutes`), progress with losses, and `device="auto"`.
 Sampling runs the generator in eval mode (batch-norm running statistics), so a row does not depend
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from data_contracts.model import Contract
-from generators.base import Generator, Progress
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.base import Generator, Progress
 
 
 class CTGANConfig(BaseModel):
@@ -72,9 +72,10 @@ class CTGANGenerator(Generator):
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
         import torch
 
-        from generators.neural.ctgan_training import CTGANTraining
-        from generators.neural.network import TrainedNetwork
-        from generators.neural.runtime import TrainingClock, fit_encoding, resolve_device
+        from synthwright.generators.neural.ctgan_training import CTGANTraining
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.network import TrainedNetwork
+        from synthwright.generators.neural.training import TrainingClock, fit_encoding
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -97,7 +98,7 @@ class CTGANGenerator(Generator):
         self._keep(network)
 
     def _role(self) -> dict:
-        """How the saved network is named, fed and decoded (generators.neural.network)."""
+        """How the saved network is named, fed and decoded (synthwright.generators.neural.network)."""
         return {"key": "generator", "noise_dim": self.config.embedding_dim}
 
     def _keep(self, network) -> None:
@@ -122,8 +123,8 @@ class CTGANGenerator(Generator):
     def _load(self, folder: Path, contract: Contract) -> None:
         from ctgan.synthesizers.ctgan import Generator as Network
 
-        from generators.neural.network import TrainedNetwork
-        from generators.neural.runtime import resolve_device
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.network import TrainedNetwork
 
         cfg = self.config
 

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from synthwright.errors import ConfigError
 
 if TYPE_CHECKING:
-    from generators.base import Generator
+    from synthwright.generators.base import Generator
 
 GENERATORS: dict[str, str] = {
-    "copula": "generators.copula:CopulaGenerator",
-    "ctgan": "generators.ctgan:CTGANGenerator",
-    "tvae": "generators.tvae:TVAEGenerator",
-    "diffusion": "generators.diffusion.generator:DiffusionGenerator",
-    "llm": "generators.llm.generator:LLMGenerator",
-    "bootstrap": "generators.bootstrap:BootstrapGenerator",
+    "copula": "synthwright.generators.copula:CopulaGenerator",
+    "ctgan": "synthwright.generators.ctgan:CTGANGenerator",
+    "tvae": "synthwright.generators.tvae:TVAEGenerator",
+    "diffusion": "synthwright.generators.diffusion.generator:DiffusionGenerator",
+    "llm": "synthwright.generators.llm.generator:LLMGenerator",
+    "bootstrap": "synthwright.generators.bootstrap:BootstrapGenerator",
 }
 
 

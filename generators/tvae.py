@@ -8,7 +8,7 @@ What is ours:
     the training rows do, or takes the one asked for, so `sample(conditions=...)` is answered by the
     model itself; SDV's TVAE can only reject rows, and may return none;
   - the vectorised encoding, loss and activations, a seeded fit, a state-dict save, `max_minutes`,
-    progress and `device="auto"`, as for CTGAN (generators.ctgan).
+    progress and `device="auto"`, as for CTGAN (synthwright.generators.ctgan).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from data_contracts.model import Contract
-from generators.base import Generator, Progress
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.base import Generator, Progress
 
 
 class TVAEConfig(BaseModel):
@@ -57,14 +57,10 @@ class TVAEGenerator(Generator):
         import torch
         from ctgan.synthesizers.tvae import Decoder, Encoder
 
-        from generators.neural.network import TrainedNetwork
-        from generators.neural.runtime import (
-            ConditionSampler,
-            TrainingClock,
-            adam,
-            fit_encoding,
-            resolve_device,
-        )
+        from synthwright.generators.neural.condition_sampler import ConditionSampler
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.network import TrainedNetwork
+        from synthwright.generators.neural.training import TrainingClock, adam, fit_encoding
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -113,7 +109,7 @@ class TVAEGenerator(Generator):
         self._keep(TrainedNetwork(decoder, encoding, device, clock.summary(device), **self._role()))
 
     def _role(self) -> dict:
-        """How the saved network is named, fed and decoded (generators.neural.network)."""
+        """How the saved network is named, fed and decoded (synthwright.generators.neural.network)."""
         return {"key": "decoder", "noise_dim": self.config.embedding_dim, "learned_sigma": True}
 
     def _keep(self, network) -> None:
@@ -138,8 +134,8 @@ class TVAEGenerator(Generator):
     def _load(self, folder: Path, contract: Contract) -> None:
         from ctgan.synthesizers.tvae import Decoder
 
-        from generators.neural.network import TrainedNetwork
-        from generators.neural.runtime import resolve_device
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.network import TrainedNetwork
 
         cfg = self.config
 
@@ -158,7 +154,7 @@ class ReconstructionLoss:
     """
 
     def __init__(self, encoding, device):
-        from generators.neural.runtime import Activation
+        from synthwright.generators.neural.activation import Activation
 
         self.activation = Activation(encoding.spans(), encoding.width, device)
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from data_contracts.model import ColumnKind, Contract
-from generators.conditions import condition_table
-from pipelines.augment_request import AugmentRequest
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError, UserInputError
+from synthwright.generators.conditions import condition_table
+from synthwright.pipelines.augment_request import AugmentRequest
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def plan_augmentation(
             f"{request.form} needs",
             hint="use copula, ctgan, tvae, diffusion or llm (`synthwright generators`)",
         )
-    _check_limits(plan, request)
+    _validate_limits(plan, request)
     return plan
 
 
@@ -197,7 +197,7 @@ def matches(frame: pd.DataFrame, conditions: dict[str, Any]) -> pd.Series:
     return mask
 
 
-def _check_limits(plan: Plan, request: AugmentRequest) -> None:
+def _validate_limits(plan: Plan, request: AugmentRequest) -> None:
     gates = request.gates
     for group in plan.groups:
         if gates.group_rows_min is not None and group.training_rows < gates.group_rows_min:

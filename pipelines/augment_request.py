@@ -17,8 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.ingest import ReadOptions
-from pipelines.spec import (
+from synthwright.config_io import read_yaml_mapping, validate_model
+from synthwright.errors import ConfigError
+from synthwright.pipelines.ingest import ReadOptions
+from synthwright.pipelines.spec import (
     CacheSpec,
     GeneratorSpec,
     OutputSpec,
@@ -29,10 +31,8 @@ from pipelines.spec import (
     parse_override,
     resolve_paths,
 )
-from pipelines.store import check_dataset_name
-from synthwright.config_io import read_yaml_mapping, validate_model
-from synthwright.errors import ConfigError
-from validators.gates import Gates
+from synthwright.pipelines.store import validate_dataset_name
+from synthwright.validators.gates import AugmentGates
 
 PATH_KEYS = ("source.path", "source.root", "contract", "output.root", "cache.root")
 FORMS = ("rows", "multiplier", "rebalance", "conditions")
@@ -75,41 +75,6 @@ class ConditionGroup(BaseModel):
         return self
 
 
-class AugmentGates(Gates):
-    """The pipeline's gates, applied to the synthetic rows against the real rows that meet the same
-    conditions, plus what augmentation adds: a limit on how far a rare group is stretched, and
-    optional minimum utility lifts."""
-
-    utility_gap_max: float | None = Field(
-        default=None, description="not used: augmentation measures lift instead (see *_lift_min)"
-    )
-    synthetic_per_real_max: float | None = Field(
-        default=10.0,
-        gt=0,
-        description="synthetic rows per real training row of the same group; more is a generator "
-        "inventing most of a group from a handful of people",
-    )
-    group_rows_min: int | None = Field(
-        default=20, ge=1, description="real training rows a conditioned group needs to be learned at all"
-    )
-    minority_f1_lift_min: float | None = Field(
-        default=None, description="F1 of the rarest class: real+synthetic minus real-only"
-    )
-    roc_auc_lift_min: float | None = Field(
-        default=None, description="ROC AUC: real+synthetic minus real-only"
-    )
-    balanced_accuracy_lift_min: float | None = Field(
-        default=None, description="balanced accuracy: real+synthetic minus real-only"
-    )
-
-    @property
-    def wants_lift(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.minority_f1_lift_min, self.roc_auc_lift_min, self.balanced_accuracy_lift_min)
-        )
-
-
 class AugmentRequest(BaseModel):
     """Everything one augmentation needs; stored in the manifest of what it publishes."""
 
@@ -143,7 +108,7 @@ class AugmentRequest(BaseModel):
     @classmethod
     def _dataset_name(cls, name: str) -> str:
         try:
-            return check_dataset_name(name)
+            return validate_dataset_name(name)
         except ConfigError as exc:
             raise ValueError(f"{exc.message}; {exc.hint}") from None
 
@@ -168,11 +133,11 @@ class AugmentRequest(BaseModel):
             raise ValueError("conditions: list at least one condition")
         return self
 
-    def pipeline_spec(self, source_path: Path | None, contract: Path | None) -> PipelineSpec:
+    def pipeline_spec(self, source_path: Path | None = None) -> PipelineSpec:
         """The pipeline spec whose ingest, split and fit steps this request runs.
 
-        `source_path` and `contract` replace the source when it is a published version (resolved by
-        the flow into its Parquet file and the contract stored in its manifest)."""
+        `source_path` replaces the source when it is a published version (resolved by the run into
+        its Parquet file; the contract stored in its manifest is passed to ingest as an object)."""
         options = self.source.model_dump(exclude={"path", "builtin", "version", "root"})
         if self.source.version is not None:
             source = SourceSpec(**options, path=source_path)
@@ -181,12 +146,12 @@ class AugmentRequest(BaseModel):
         return PipelineSpec(
             dataset=self.dataset,
             source=source,
-            contract=contract or self.contract,
+            contract=self.contract,
             target=self.target,
             seed=self.seed,
             split=self.split,
             generator=self.generator,
-            gates=Gates(**self.gates.model_dump(include=set(Gates.model_fields))),
+            gates=self.gates.pipeline_gates,
             output=self.output,
             cache=self.cache,
         )

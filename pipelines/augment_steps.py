@@ -1,9 +1,13 @@
-"""The steps an augmentation adds to the pipeline's own (ingest, input contract, split and fit):
+"""Augmentation: the pipeline's graph (synthwright.pipelines.run) with an ML team's request plugged in.
 
-    resolve source → … → plan → sample (conditioned) → evaluate (+ utility lift) → publish real + synthetic
+    resolve source → ingest → validate input → split → plan → fit → sample (conditioned)
+    → evaluate (+ utility lift) → publish real + synthetic
 
-Like pipelines.steps, each reads files, writes files and returns a small record; `flows.augment` runs
-them as Prefect tasks.
+Ingest, the input gate, split and fit are the pipeline's own steps with the same cache keys, so
+augmenting a dataset that a pipeline already synthesised reuses its fitted model. The plan runs before
+the fit, so a request that cannot be met costs no training. Like synthwright.pipelines.steps, each step
+reads files, writes files and returns a small record; `Augmentation` is the job that plugs them into
+the graph, and `augment(request)` runs it.
 """
 
 from __future__ import annotations
@@ -19,50 +23,62 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_contracts.io import contract_from_dict, load_contract, save_contract
-from data_contracts.model import Column, ColumnKind, Contract, RowBounds
-from generators.base import Generator
-from generators.columns import ColumnPlan
-from generators.registry import generator_class
-from pipelines.augment_plan import Plan, matches, plan_augmentation
-from pipelines.augment_request import AugmentRequest
-from pipelines.frames import read_frame, write_frame
-from pipelines.pii import publishable
-from pipelines.spec import PipelineSpec
-from pipelines.steps import REPORT_FILE, Evaluated, Ingested, Split, manifest_fields
-from pipelines.store import MANIFEST, Store
 from synthwright import code_version
+from synthwright.data_contracts.io import contract_from_dict, load_contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, RowBounds
 from synthwright.errors import ConfigError, SourceError
-from synthwright.files import file_sha256, make_folder
-from validators.contract import check_contract
-from validators.evaluate import evaluate
-from validators.gates import Metric, Scorecard
-from validators.lift import METRICS, Lift, utility_lift
-from validators.report import write_report
+from synthwright.files import file_sha256
+from synthwright.generators.base import Generator
+from synthwright.generators.columns import ColumnPlan
+from synthwright.generators.registry import generator_class
+from synthwright.pipelines.augment_plan import Plan, matches, plan_augmentation
+from synthwright.pipelines.augment_request import AugmentRequest
+from synthwright.pipelines.cache_keys import RunKeys
+from synthwright.pipelines.frames import read_frame, write_frame
+from synthwright.pipelines.gate import Scored
+from synthwright.pipelines.pii import publishable
+from synthwright.pipelines.run import Chain, Job, LocalRunner, Runner, RunResult, Step, run_job
+from synthwright.pipelines.spec import PipelineSpec
+from synthwright.pipelines.steps import (
+    REPORT_FILE,
+    Contender,
+    Ingested,
+    Preflight,
+    Published,
+    Split,
+    manifest_fields,
+)
+from synthwright.pipelines.store import MANIFEST, Store
+from synthwright.validators.contract import validate_contract
+from synthwright.validators.evaluate import evaluate
+from synthwright.validators.gates import Scorecard, augmented_contract_metrics, lift_metrics
+from synthwright.validators.lift import utility_lift
+from synthwright.validators.report import write_report
 
 log = logging.getLogger("synthwright.augment")
 CLASS_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
 
 
-def preflight(request: AugmentRequest) -> None:
-    """Before the flow starts: the source file is there and the contract reads (a published version is
-    resolved, and its checksums verified, by the flow's first task)."""
+def preflight(request: AugmentRequest) -> Preflight:
+    """Before anything starts: the source file is there, the contract reads, the generator's config is
+    valid (a published version is resolved, and its checksums verified, by the run's first step)."""
     path = request.source.path
     if path is not None and not path.is_file():
         raise SourceError(
             f"source.path: data file not found: {path}", hint="check the path (or --source FILE)"
         )
-    if request.contract is not None:
-        load_contract(request.contract)
+    contract = load_contract(request.contract) if request.contract is not None else None
+    contender = Contender.of(request.generator)
+    contender.generator(request.seed).device_used()
+    return Preflight(contract, [contender])
 
 
-def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path | None, Path | None]:
-    """A published version as a Parquet file and its manifest's contract (None, None for a file source).
+def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path, Contract]:
+    """A published version (`source.version`) as one Parquet file, and its manifest's contract.
 
     The version's files are checked against its manifest's sha256s first: augmenting a damaged or
     edited version would publish the damage under a new name."""
-    if request.source.version is None:
-        return None, None
+    assert request.source.version is not None
     dataset, _, wanted = request.source.version.partition("@")
     root = request.source.root or request.output.root
     number = _version_number(wanted, request.source.version)
@@ -78,16 +94,12 @@ def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path | None, Pa
                 hint=f"run `synthwright check --version {dataset}@{version.name} --root {root}`, "
                 "then restore the version or augment another one",
             )
-    folder = make_folder(work / "source", "the work folder")
-    contract_path = folder / "contract.yaml"
-    save_contract(
-        contract_from_dict(version.manifest["contract"]["definition"], str(version.path)), contract_path
-    )
+    contract = contract_from_dict(version.manifest["contract"]["definition"], str(version.path))
     if len(files) == 1:
-        return version.path / files[0]["name"], contract_path
+        return version.path / files[0]["name"], contract
     table = pa.concat_tables([pq.read_table(version.path / entry["name"]) for entry in files])
-    pq.write_table(table, folder / "source.parquet")
-    return folder / "source.parquet", contract_path
+    pq.write_table(table, work / "source.parquet")
+    return work / "source.parquet", contract
 
 
 def _version_number(wanted: str, text: str) -> int | None:
@@ -102,7 +114,7 @@ def _version_number(wanted: str, text: str) -> int | None:
 
 def plan_step(request: AugmentRequest, ingested: Ingested, split: Split) -> Plan:
     """The synthetic rows to make, checked against the contract and the gates before any fit."""
-    contract = load_contract(ingested.contract_path)
+    contract = ingested.contract
     real = read_frame(ingested.data_path, contract)
     train = read_frame(split.train_path, contract)
     klass = generator_class(request.generator.name)
@@ -157,19 +169,18 @@ def augmented_table(
 
 
 def evaluate_step(
+    synthetic_path: Path,
     request: AugmentRequest,
     spec: PipelineSpec,
     ingested: Ingested,
     split: Split,
-    synthetic_path: Path,
     plan: Plan,
     work: Path,
-) -> Evaluated:
+) -> Scored:
     """Score the synthetic rows against the real rows that meet the same conditions, measure the
     utility lift, check the combined table against its contract, apply the gates, write the report."""
     started = time.perf_counter()
-    work.mkdir(parents=True, exist_ok=True)
-    contract = load_contract(ingested.contract_path)
+    contract = ingested.contract
     train = read_frame(split.train_path, contract)
     holdout = read_frame(split.holdout_path, contract)
     synthetic = read_frame(synthetic_path, contract)
@@ -183,18 +194,12 @@ def evaluate_step(
         lift = utility_lift(train, holdout, measured, contract, request.target, seed=spec.seed)
     real = read_frame(ingested.data_path, contract)
     table, table_contract = augmented_table(real, synthetic, contract, request.synthetic_column)
-    combined = check_contract(table, table_contract, source="the augmented table")
-    metrics = [*evaluation.scorecard.metrics, *_lift_metrics(request, lift)]
-    metrics.append(
-        Metric(
-            name="augmented_contract_violations",
-            value=len(combined.violations),
-            threshold=request.gates.contract_violations_max,
-            group="contract",
-            ideal=0.0,
-            description="contract checks the published table (real + synthetic rows) fails",
-        )
-    )
+    combined = validate_contract(table, table_contract, source="the augmented table")
+    metrics = [
+        *evaluation.scorecard.metrics,
+        *lift_metrics(request.gates, lift),
+        *augmented_contract_metrics(request.gates, combined),
+    ]
     evaluation = dataclasses.replace(evaluation, scorecard=Scorecard(metrics=metrics))
     record = {
         **evaluation.to_dict(),
@@ -222,7 +227,7 @@ def evaluate_step(
         },
     )
     log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))
-    return Evaluated(scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=report_path)
+    return Scored(scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=report_path)
 
 
 def _like(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
@@ -231,29 +236,6 @@ def _like(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     for group in plan.groups:
         mask |= matches(frame, group.conditions)
     return frame[mask]
-
-
-def _lift_metrics(request: AugmentRequest, lift: Lift | None) -> list[Metric]:
-    if lift is None:
-        return []
-    gates, smote = request.gates, lift.smote_lift
-    return [
-        Metric(
-            name=f"{name}_lift",
-            value=lift.lift[name],
-            threshold=getattr(gates, f"{name}_lift_min"),
-            direction="min",
-            group="utility",
-            description=f"{what} with the synthetic rows ({lift.augmented[name]:.3f}) minus real rows alone "
-            f"({lift.real[name]:.3f}), predicting {lift.target} on the real holdout; SMOTE's lift: "
-            + ("n/a" if smote is None else f"{smote[name]:+.3f}"),
-        )
-        for name, what in zip(
-            METRICS,
-            (f"F1 of the rarest class ({lift.minority})", "ROC AUC", "balanced accuracy"),
-            strict=True,
-        )
-    ]
 
 
 def _describe(request: AugmentRequest, plan: Plan) -> str:
@@ -268,18 +250,18 @@ def publish_step(
     split: Split,
     model_dir: Path,
     synthetic_path: Path,
-    evaluated: Evaluated,
+    scored: Scored,
     plan: Plan,
     run: dict[str, Any],
-) -> dict[str, Any]:
+) -> Published:
     """Commit every real row plus the synthetic ones as the next version, with the request in the manifest."""
-    contract = load_contract(ingested.contract_path)
+    contract = ingested.contract
     real = read_frame(ingested.data_path, contract)
     synthetic = read_frame(synthetic_path, contract)
     table, table_contract = publishable(
         *augmented_table(real, synthetic, contract, request.synthetic_column), seed=spec.seed, refake=True
     )
-    manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, table_contract, run)
+    manifest = manifest_fields(spec, ingested, split, model_dir, scored, table_contract, run)
     manifest["kind"] = "augmented"
     manifest["request"] = request.model_dump(mode="json")
     manifest["augmentation"] = {
@@ -290,7 +272,7 @@ def publish_step(
         "plan": plan.to_dict(),
     }
     version = Store(spec.output.root).publish(
-        spec.dataset, table, table_contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
+        spec.dataset, table, table_contract, manifest, attachments={REPORT_FILE: scored.report_path}
     )
     log.info(
         "published %s %s (%s real + %s synthetic rows) at %s",
@@ -300,14 +282,14 @@ def publish_step(
         f"{len(synthetic):,}",
         version.path,
     )
-    return {
-        "dataset": spec.dataset,
-        "version": version.name,
-        "version_dir": str(version.path),
-        "rows": len(table),
-        "real_rows": len(real),
-        "synthetic_rows": len(synthetic),
-    }
+    return Published(
+        dataset=spec.dataset,
+        version=version.name,
+        version_dir=version.path,
+        rows=len(table),
+        real_rows=len(real),
+        synthetic_rows=len(synthetic),
+    )
 
 
 def _shares(request: AugmentRequest, table: pd.DataFrame) -> dict[str, Any]:
@@ -324,3 +306,96 @@ def _shares(request: AugmentRequest, table: pd.DataFrame) -> dict[str, Any]:
         return {k: round(float(v), 4) for k, v in counts.sort_index().items()}
 
     return {"shares": {"column": column, "real": shares(real), "published": shares(table)}}
+
+
+# ---- the job ------------------------------------------------------------------------------------------
+
+
+class Augmentation(Job):
+    """An augmentation request: the graph's shared steps, then this request's plan, conditioned sample,
+    evaluation with the utility lift, and a published table of real plus synthetic rows."""
+
+    kind = "augment"
+    gate_hint = (
+        "read the report in {folder}; ask for fewer rows, tune the generator or, if justified, "
+        "the gates in the request"
+    )
+
+    def __init__(self, request: AugmentRequest):
+        self.request = request
+
+    @property
+    def dataset(self) -> str:
+        return self.request.dataset
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.request.dataset}-augment"
+
+    def _preflight(self) -> Preflight:
+        return preflight(self.request)
+
+    def start(self, runner: Runner) -> tuple[PipelineSpec, Contract | None]:
+        """A published version is resolved first (checked against its manifest) into a Parquet file."""
+        if self.request.source.version is None:
+            return self.request.pipeline_spec(), self.preflight().contract
+        source, contract = runner.call(Step("resolve_source", resolve_source, (self.request,)))
+        return self.request.pipeline_spec(source), contract
+
+    def plan(self, runner: Runner, spec: PipelineSpec, ingested: Ingested, split: Split) -> Plan:
+        return runner.call(
+            Step(
+                "plan",
+                plan_step,
+                (self.request, ingested, split),
+                writes=False,
+                details=lambda plan: {"rows": plan.synthetic_rows},
+            )
+        )
+
+    def scoring(
+        self,
+        contender: Contender,
+        spec: PipelineSpec,
+        ingested: Ingested,
+        split: Split,
+        planned: Plan,
+        keys: RunKeys | None,
+    ) -> list[Step]:
+        """Sample and evaluate always run: they depend on the request, which the cache keys do not hold."""
+        title = contender.title
+        return [
+            Step("sample", sample_step, (planned, spec.seed), title=title),
+            Step("evaluate", evaluate_step, (self.request, spec, ingested, split, planned), title=title),
+        ]
+
+    def publish(
+        self,
+        spec: PipelineSpec,
+        ingested: Ingested,
+        split: Split,
+        chain: Chain,
+        planned: Plan,
+        run: dict[str, Any],
+    ) -> Step:
+        model_dir, synthetic, scored = (chain.results[s] for s in ("fit", "sample", "evaluate"))
+        return Step(
+            "publish",
+            publish_step,
+            (self.request, spec, ingested, split, model_dir, synthetic, scored, planned, run),
+            writes=False,
+            idempotent=False,
+            details=lambda published: {"rows": published.rows},
+        )
+
+    def rejection_details(self) -> dict[str, Any]:
+        return {"request": self.request.model_dump(mode="json")}
+
+    def result_details(self, planned: Plan) -> dict[str, Any]:
+        return {"plan": planned.to_dict()}
+
+
+def augment(request: AugmentRequest, *, runner: Runner | None = None) -> RunResult:
+    """Run an augmentation request end to end: publish real plus synthetic rows, or raise after recording
+    why not. Plain Python by default; `synthwright augment` passes Prefect's runner."""
+    return run_job(Augmentation(request), runner or LocalRunner())

@@ -1,6 +1,6 @@
 """Cache keys: one per step, a hash of everything that shapes that step's output and nothing else.
 
-    ingest   ← code version, source bytes (sha256), read options, contract file bytes, dataset name
+    ingest   ← code version, source bytes (sha256), read options, the contract (its fingerprint), dataset
     split    ← ingest key, holdout share, stratification, target, seed
     fit      ← split key, generator name + config + device, seed
     sample   ← fit key, rows, seed
@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.ingest import builtin_path
-from pipelines.spec import GeneratorSpec, PipelineSpec
 from synthwright import code_version
+from synthwright.data_contracts.io import contract_fingerprint
+from synthwright.data_contracts.model import Contract
 from synthwright.files import file_sha256
+from synthwright.pipelines.ingest import builtin_path
+from synthwright.pipelines.spec import GeneratorSpec, PipelineSpec
 
 CACHE_DIR_ENV = "SYNTHWRIGHT_CACHE_DIR"
 
@@ -49,18 +51,18 @@ class RunKeys:
     evaluate: dict[str, str]
 
 
-def run_keys(spec: PipelineSpec, root: Path) -> RunKeys | None:
-    """Every step key of `spec`; None when the source cannot be read (ingest then says why, uncached).
+def run_keys(spec: PipelineSpec, root: Path, contract: Contract | None) -> RunKeys | None:
+    """Every step key of `spec` read with `contract` (None: inferred from the data); None when the
+    source cannot be read (ingest then says why, uncached).
 
     The sample size is `sample.rows`; null ("as many as trained on") is fixed by the split key.
-    `root` is folded in so two cache folders never share a record.
+    `root` is folded in so two cache folders never share a record. The contract counts by its content
+    (its fingerprint): a comment added to its file reuses every step.
     """
     source = _source_digest(spec)
     if source is None:
         return None
-    contract = _file_digest(spec.contract) if spec.contract is not None else "inferred"
-    if contract is None:
-        return None
+    contract = contract_fingerprint(contract) if contract is not None else "inferred"
     options = spec.source.model_dump(mode="json", exclude={"path", "builtin"})
     ingest = digest("ingest", code_version(), str(root.resolve()), source, options, contract, spec.dataset)
     split = digest("split", ingest, spec.split.model_dump(mode="json"), spec.target, spec.seed)

@@ -1,6 +1,6 @@
 """`synthwright check`, the logic: a data file against its contract (and a baseline), or a published
 version against its own manifest. Every verdict is a `CheckResult`, grouped by section; rendering is
-`pipelines.check_formats`, the command line `pipelines.cli_check`.
+`synthwright.pipelines.check_formats`, the command line `synthwright.pipelines.cli_check`.
 
 Bad input (a missing file, an invalid contract, an unknown version) raises a UserInputError (exit 2).
 A damaged published version is not bad input: a changed or missing file, an unreadable manifest or
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from data_contracts.io import load_contract
-from pipelines.ingest import ReadOptions, ingest
-from pipelines.store import MANIFEST, Store, Version, check_dataset_name
-from pipelines.version_checks import version_sections
+from synthwright.data_contracts.io import load_contract
 from synthwright.errors import ConfigError, SourceError
-from validators.contract import CheckResult, check_contract
-from validators.drift import drift_checks, drift_thresholds
+from synthwright.pipelines.ingest import ReadOptions, ingest
+from synthwright.pipelines.store import MANIFEST, Store, Version, validate_dataset_name
+from synthwright.pipelines.version_checks import version_sections
+from synthwright.validators.contract import CheckResult, validate_contract
+from synthwright.validators.drift import drift_checks, drift_thresholds
 
 _REFERENCE = re.compile(r"^(?P<dataset>[^@]+)(?:@(?P<version>latest|v\d+))?$")
 REFERENCE_HINT = "write DATASET@vN (adult@v3 or adult@v000003), DATASET@latest, or DATASET for the newest"
@@ -76,7 +76,9 @@ def check_data(
     contract = load_contract(contract_path)
     limits = drift_thresholds(contract, given) if baseline_path is not None else None  # before any reading
     data = ingest(data_path, options, contract)
-    report = check_contract(data.frame, contract, source=str(data_path), parse_failures=data.parse_failures)
+    report = validate_contract(
+        data.frame, contract, source=str(data_path), parse_failures=data.parse_failures
+    )
     sections = {"contract": report.results}
     if baseline_path is not None and limits is not None:
         baseline = ingest(baseline_path, options, contract)
@@ -101,7 +103,7 @@ def parse_reference(reference: str) -> tuple[str, int | None]:
     match = _REFERENCE.fullmatch(reference.strip())
     if match is None:
         raise ConfigError(f"--version {reference!r} is not DATASET@vN", hint=REFERENCE_HINT)
-    dataset = check_dataset_name(match["dataset"])
+    dataset = validate_dataset_name(match["dataset"])
     wanted = match["version"]
     return dataset, None if wanted in (None, "latest") else int(wanted[1:])
 

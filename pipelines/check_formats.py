@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from xml.etree import ElementTree
 
-from pipelines.check import CheckOutcome, counts_of
 from synthwright.errors import ConfigError
+from synthwright.pipelines.check import CheckOutcome, counts_of
 
 MARKDOWN_FAILURES_SHOWN = 50
 """Failures listed in the Markdown report; the rest are counted (a PR comment must stay short)."""

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from data_contracts.arrow import to_arrow
-from data_contracts.dtypes import parse_frame
-from data_contracts.model import ColumnKind, Contract
+from synthwright.data_contracts.arrow import to_arrow
+from synthwright.data_contracts.dtypes import parse_frame
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError
 
 

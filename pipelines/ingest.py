@@ -20,12 +20,12 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from data_contracts.dtypes import parse_frame
-from data_contracts.infer import infer_contract
-from data_contracts.model import Contract
+from synthwright.data_contracts.dtypes import parse_frame
+from synthwright.data_contracts.infer import infer_contract
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import SourceError
 from synthwright.files import file_sha256
-from validators.contract import MAX_EXAMPLES, ParseFailure
+from synthwright.validators.contract import MAX_EXAMPLES, ParseFailure
 
 DEFAULT_NA_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
 
@@ -60,7 +60,7 @@ class ReadOptions(BaseModel):
 
 
 @dataclass(frozen=True)
-class IngestResult:
+class ParsedSource:
     """A table in the contract's dtypes, the contract (given or inferred) and what could not be read."""
 
     frame: pd.DataFrame
@@ -91,7 +91,7 @@ def builtin_path(name: str) -> Path:
 
 def ingest(
     path: Path | str, options: ReadOptions | None = None, contract: Contract | None = None
-) -> IngestResult:
+) -> ParsedSource:
     """Read `path` and parse it to `contract` (inferred from the data when not given)."""
     options = options or ReadOptions()
     path = Path(path)
@@ -116,7 +116,7 @@ def ingest(
         for column in contract.columns
         if parsed[column.name].bad_count
     ]
-    return IngestResult(frame, contract, str(path), file_sha256(path), inferred, failures)
+    return ParsedSource(frame, contract, str(path), file_sha256(path), inferred, failures)
 
 
 def read_raw(path: Path, options: ReadOptions) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def read_raw(path: Path, options: ReadOptions) -> pd.DataFrame:
         raise SourceError(f"{path} holds no columns", hint="the file must hold a table with named columns")
     if options.strip:
         frame.columns = [str(c).strip() for c in frame.columns]
-    _check_names(list(frame.columns), path)
+    _validate_names(list(frame.columns), path)
     return _clean_strings(frame, options)
 
 
@@ -162,7 +162,7 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
     )
     try:
-        _check_no_nul(path)
+        _refuse_nul(path)
         csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # a long text cell is data, not an error
         with _open_text(path, encoding) as handle:
             reader = csv.reader(handle, delimiter=delimiter)
@@ -170,9 +170,9 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
             first_row = next(reader, None)
         if not header:
             raise SourceError(f"{path} has no header line", hint="the first line must name the columns")
-        _check_names(header, path)
+        _validate_names(header, path)
         if options.delimiter is None and len(header) == 1:
-            _check_delimiter(header[0], path)
+            _validate_delimiter(header[0], path)
         # pandas reads a first row with one field too many as an index column, shifting every value
         # silently; later ragged rows it reports itself (ParserError below).
         if first_row is not None and len(first_row) != len(header):
@@ -204,11 +204,11 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"{path} holds no table", hint="the first line must name the columns") from exc
-    _check_no_repeated_header(frame, path)
+    _refuse_repeated_header(frame, path)
     return frame
 
 
-def _check_no_nul(path: Path) -> None:
+def _refuse_nul(path: Path) -> None:
     """A NUL byte is never CSV text (the C parser would silently end the value there): a binary file,
     or text in UTF-16/32."""
     if path.suffix.lower() == ".gz":
@@ -226,7 +226,7 @@ def _check_no_nul(path: Path) -> None:
             line += block.count(b"\n")
 
 
-def _check_delimiter(name: str, path: Path) -> None:
+def _validate_delimiter(name: str, path: Path) -> None:
     """One column whose name holds another common delimiter: the file uses that one."""
     for candidate, shown in ((";", "';'"), ("\t", "$'\\t' (a tab)"), ("|", "'|'")):
         if candidate in name:
@@ -237,7 +237,7 @@ def _check_delimiter(name: str, path: Path) -> None:
             )
 
 
-def _check_no_repeated_header(frame: pd.DataFrame, path: Path) -> None:
+def _refuse_repeated_header(frame: pd.DataFrame, path: Path) -> None:
     """Two exports pasted together leave the header as a data row; reading it as data is always wrong."""
     repeated = (frame == pd.Series(list(frame.columns), index=frame.columns)).all(axis=1)
     if len(frame.columns) > 1 and repeated.any():
@@ -282,7 +282,7 @@ def _read_parquet(path: Path, options: ReadOptions) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        _check_names(pq.read_schema(path).names, path)
+        _validate_names(pq.read_schema(path).names, path)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise SourceError(
@@ -321,7 +321,7 @@ def _read_jsonl(path: Path, options: ReadOptions) -> pd.DataFrame:
     return frame
 
 
-def _check_names(names: list[str], path: Path) -> None:
+def _validate_names(names: list[str], path: Path) -> None:
     blank = [i + 1 for i, n in enumerate(names) if not str(n).strip()]
     if blank:
         raise SourceError(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_contracts.model import Contract
-from generators.columns import fake_values
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.columns import fake_values
 
 
 def publishable(

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from generators.base import Progress, ProgressUpdate
+from synthwright.generators.base import Progress, ProgressUpdate
 
 log = logging.getLogger("synthwright.progress")
 LOG_EVERY_SECONDS = 30.0

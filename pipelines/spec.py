@@ -13,11 +13,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from pipelines.ingest import ReadOptions
-from pipelines.store import check_dataset_name
 from synthwright.config_io import read_yaml_mapping, validate_model
 from synthwright.errors import ConfigError
-from validators.gates import Gates
+from synthwright.pipelines.ingest import ReadOptions
+from synthwright.pipelines.store import validate_dataset_name
+from synthwright.validators.gates import Gates
 
 PATH_KEYS = ("source.path", "contract", "output.root", "cache.root")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -180,7 +180,7 @@ class PipelineSpec(BaseModel):
     @classmethod
     def _dataset_name(cls, name: str) -> str:
         try:
-            return check_dataset_name(name)
+            return validate_dataset_name(name)
         except ConfigError as exc:
             raise ValueError(f"{exc.message}; {exc.hint}") from None
 

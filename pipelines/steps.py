@@ -1,20 +1,21 @@
 """The pipeline's steps as plain functions: each reads files, writes files, returns a small record.
 
-    ingest → check input → split → fit → sample → evaluate → publish (or reject)
+    preflight → ingest → validate input → split → fit → sample → evaluate → publish
 
-`flows/` wraps these as Prefect tasks; library users and tests call them directly. Steps pass file
-paths (Parquet in a work folder), never DataFrames, so results stay small and cacheable.
+The graph that calls them, and decides between fit and publish, is synthwright.pipelines.run; a
+runner calls each step (in this process, or as a Prefect task). Steps pass file paths (Parquet in a
+work folder) and small records, never DataFrames, so results stay small and cacheable. The contract
+is loaded once (preflight) and travels as an object; a generator config is validated once, into its
+typed Config (`Contender`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import shutil
 import time
-import uuid
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,48 +23,42 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sklearn.model_selection import train_test_split
 
-from data_contracts.io import contract_fingerprint, contract_to_dict, load_contract, save_contract
-from data_contracts.model import ColumnKind, Contract
-from generators.base import MANIFEST_FILE, Generator
-from generators.registry import create_generator
-from pipelines.frames import read_frame, write_frame
-from pipelines.ingest import builtin_path, ingest
-from pipelines.pii import publishable
-from pipelines.progress import ProgressLog
-from pipelines.spec import GeneratorSpec, PipelineSpec
-from pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright import code_version
+from synthwright.data_contracts.io import contract_fingerprint, contract_to_dict, load_contract
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError, ContractViolationError, SourceError, UserInputError
-from synthwright.files import make_folder
-from validators.contract import ContractReport, ParseFailure, check_contract
-from validators.evaluate import evaluate
-from validators.gates import Scorecard
-from validators.report import write_report
+from synthwright.generators.base import Generator, Progress
+from synthwright.generators.record import ModelRecord
+from synthwright.generators.registry import generator_class
+from synthwright.pipelines.frames import read_frame, write_frame
+from synthwright.pipelines.gate import Scored
+from synthwright.pipelines.ingest import builtin_path, ingest
+from synthwright.pipelines.pii import publishable
+from synthwright.pipelines.progress import ProgressLog
+from synthwright.pipelines.spec import GeneratorSpec, PipelineSpec
+from synthwright.pipelines.store import Store
+from synthwright.validators.contract import ContractReport, ParseFailure, validate_contract
+from synthwright.validators.evaluate import Evaluation, evaluate
+from synthwright.validators.gates import Gates
+from synthwright.validators.report import write_report
+from synthwright.validators.utility import Task
 
 log = logging.getLogger("synthwright.pipeline")
 REPORT_FILE = "report.html"
 
 
 class Ingested(BaseModel):
+    """The source, read into the contract's dtypes as Parquet, with the contract it was read by."""
+
     model_config = ConfigDict(frozen=True)
 
     data_path: Path
-    contract_path: Path
+    contract: Contract
     source: str
     source_sha256: str
     rows: int
     contract_inferred: bool
     parse_failures: list[dict[str, Any]] = []
-
-
-class Evaluated(BaseModel):
-    """The gate's verdict and where the full evaluation and its report were written."""
-
-    model_config = ConfigDict(frozen=True)
-
-    scorecard: Scorecard
-    evaluation_path: Path
-    report_path: Path
 
 
 class Split(BaseModel):
@@ -76,9 +71,42 @@ class Split(BaseModel):
     stratified_by: str | None = None
 
 
-def preflight(spec: PipelineSpec) -> None:
-    """What a run can check before it starts (a flow, a server, a fit): the source file is there, the
-    contract reads, and the target is one of its columns. Errors name the spec file."""
+@dataclass(frozen=True)
+class Contender:
+    """A generator entered in the run, its config validated once (at preflight) into its typed Config."""
+
+    title: str
+    name: str
+    config: BaseModel
+    device: str
+
+    @classmethod
+    def of(cls, spec: GeneratorSpec, *, listed: bool = False) -> Contender:
+        """Validate `spec`'s name and config (a typo costs no fit); errors name the contender, as
+        `generators[title]` when it is one of a list (`listed`)."""
+        try:
+            config = generator_class(spec.name).parse_config(spec.config)
+        except ConfigError as error:
+            where = f"generators[{spec.title}]" if listed else "generator"
+            raise ConfigError(f"{where}: {error.message}", hint=error.hint) from error
+        return cls(spec.title, spec.name, config, spec.device)
+
+    def generator(self, seed: int) -> Generator:
+        return generator_class(self.name)(self.config, seed=seed, device=self.device)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a run checks and loads before any step (before a flow or a server starts)."""
+
+    contract: Contract | None
+    """The spec's contract, loaded once; None when it is to be inferred from the data at ingest."""
+    contenders: list[Contender]
+
+
+def preflight(spec: PipelineSpec) -> Preflight:
+    """The source file is there, the contract reads and names the target, every contender's config is
+    valid and its device can be used. Errors name the spec file."""
     where = f"{spec.spec_file}: " if spec.spec_file is not None else ""
     path = spec.source.path
     if path is not None and not path.is_file():
@@ -86,43 +114,21 @@ def preflight(spec: PipelineSpec) -> None:
             f"{where}source.path: data file not found: {path}",
             hint="check the path (relative paths start at the spec's folder)",
         )
-    if spec.contract is not None:
-        _check_target(spec, load_contract(spec.contract))
+    contract = load_contract(spec.contract) if spec.contract is not None else None
+    if contract is not None:
+        validate_target(spec, contract)
+    return Preflight(contract, contenders(spec))
 
 
-def ingest_step(spec: PipelineSpec, work: Path) -> Ingested:
-    """Read the source into the contract's dtypes (inferring a contract when the spec gives none)."""
-    started = time.perf_counter()
-    source = spec.source
-    path = builtin_path(source.builtin) if source.builtin else source.path
-    contract = load_contract(spec.contract) if spec.contract else None
-    result = ingest(path, source, contract)
-    contract_path = spec.contract
-    if contract_path is None:
-        contract_path = work / "contract.yaml"
-        save_contract(result.contract.model_copy(update={"dataset": spec.dataset}), contract_path)
-        log.warning("no contract given: inferred one from the data (it is stored in the manifest)")
-    _check_target(spec, result.contract)
-    data_path = write_frame(result.frame, result.contract, work / "real.parquet")
-    log.info(
-        "ingested %s rows × %s columns from %s in %.1fs",
-        f"{len(result.frame):,}",
-        len(result.contract.columns),
-        source.label,
-        time.perf_counter() - started,
-    )
-    return Ingested(
-        data_path=data_path,
-        contract_path=contract_path,
-        source=source.label,
-        source_sha256=result.sha256,
-        rows=len(result.frame),
-        contract_inferred=result.contract_inferred,
-        parse_failures=[asdict(f) for f in result.parse_failures],
-    )
+def contenders(spec: PipelineSpec) -> list[Contender]:
+    """The spec's generators, each config validated into its typed Config and each device resolved."""
+    checked = [Contender.of(generator, listed=spec.generators is not None) for generator in spec.contenders]
+    for contender in checked:
+        contender.generator(spec.seed).device_used()  # imports torch here, not in two task threads at once
+    return checked
 
 
-def _check_target(spec: PipelineSpec, contract: Contract) -> None:
+def validate_target(spec: PipelineSpec, contract: Contract) -> None:
     if spec.target is not None and spec.target not in contract.names:
         where = f"{spec.spec_file}: " if spec.spec_file is not None else ""
         raise ConfigError(
@@ -131,12 +137,49 @@ def _check_target(spec: PipelineSpec, contract: Contract) -> None:
         )
 
 
-def check_input_step(ingested: Ingested) -> ContractReport:
-    """The input gate: the real data must pass its own contract before anything is learned from it."""
-    contract = load_contract(ingested.contract_path)
-    frame = read_frame(ingested.data_path, contract)
+def ingest_step(spec: PipelineSpec, contract: Contract | None, work: Path) -> Ingested:
+    """Read the source into the contract's dtypes (inferring a contract when `contract` is None)."""
+    started = time.perf_counter()
+    source = spec.source
+    path = builtin_path(source.builtin) if source.builtin else source.path
+    result = ingest(path, source, contract)
+    contract = result.contract
+    if result.contract_inferred:
+        contract = contract.model_copy(update={"dataset": spec.dataset})
+        log.warning("no contract given: inferred one from the data (it is stored in the manifest)")
+    validate_target(spec, contract)
+    data_path = write_frame(result.frame, contract, work / "real.parquet")
+    log.info(
+        "ingested %s rows × %s columns from %s in %.1fs",
+        f"{len(result.frame):,}",
+        len(contract.columns),
+        source.label,
+        time.perf_counter() - started,
+    )
+    return Ingested(
+        data_path=data_path,
+        contract=contract,
+        source=source.label,
+        source_sha256=result.sha256,
+        rows=len(result.frame),
+        contract_inferred=result.contract_inferred,
+        parse_failures=[asdict(f) for f in result.parse_failures],
+    )
+
+
+def validate_input_step(ingested: Ingested) -> int:
+    """The input gate, on the ingested source; returns how many contract checks passed (a small,
+    cacheable result)."""
+    frame = read_frame(ingested.data_path, ingested.contract)
     failures = [ParseFailure(**f) for f in ingested.parse_failures]
-    report = check_contract(frame, contract, source=ingested.source, parse_failures=failures)
+    return len(validate_input(frame, ingested.contract, ingested.source, failures).results)
+
+
+def validate_input(
+    frame: pd.DataFrame, contract: Contract, source: str, parse_failures: Sequence[ParseFailure] = ()
+) -> ContractReport:
+    """The input gate: real data must pass its own contract before anything is learned from it."""
+    report = validate_contract(frame, contract, source=source, parse_failures=parse_failures)
     if not report.passed:
         raise ContractViolationError(
             report.summary(),
@@ -150,7 +193,7 @@ def check_input_step(ingested: Ingested) -> ContractReport:
 
 def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
     """Seeded train/holdout split, stratified by a categorical or boolean target when possible."""
-    contract = load_contract(ingested.contract_path)
+    contract = ingested.contract
     frame = read_frame(ingested.data_path, contract)
     holdout_rows = int(round(len(frame) * spec.split.holdout))
     if holdout_rows < 1 or len(frame) - holdout_rows < 2:
@@ -192,26 +235,35 @@ def _strata(spec: PipelineSpec, contract: Contract, frame: pd.DataFrame) -> pd.S
     return labels
 
 
-def fit_step(generator_spec: GeneratorSpec, seed: int, split: Split, contract_path: Path, work: Path) -> Path:
+def fit_step(contender: Contender, seed: int, split: Split, contract: Contract, work: Path) -> Path:
     """Fit one generator on the training split; return the saved model's folder."""
-    contract = load_contract(contract_path)
-    train = read_frame(split.train_path, contract)
-    generator = create_generator(
-        generator_spec.name, generator_spec.config, seed=seed, device=generator_spec.device
-    )
-    started = time.perf_counter()
-    generator.fit(train, contract, progress=ProgressLog())
     model_dir = work / "model"
+    fit_model(contender, seed, read_frame(split.train_path, contract), contract, model_dir, ProgressLog())
+    return model_dir
+
+
+def fit_model(
+    contender: Contender,
+    seed: int,
+    train: pd.DataFrame,
+    contract: Contract,
+    model_dir: Path,
+    progress: Progress,
+) -> Generator:
+    """Fit `contender` on `train` and save it in `model_dir` (what `synthwright fit` does too)."""
+    generator = contender.generator(seed)
+    started = time.perf_counter()
+    generator.fit(train, contract, progress=progress)
     generator.save(model_dir)
     fitted = generator.n_fitted_rows_
     log.info(
         "fitted %s on %s rows in %.1fs on %s",
-        generator_spec.title,
+        contender.title,
         f"{len(train):,}" if fitted == len(train) else f"a seeded sample of {fitted:,} of {len(train):,}",
         time.perf_counter() - started,
         generator.device_used(),
     )
-    return model_dir
+    return generator
 
 
 def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:
@@ -225,50 +277,83 @@ def sample_step(model_dir: Path, rows: int, seed: int, work: Path) -> Path:
 
 
 def evaluate_step(
+    synthetic_path: Path,
     spec: PipelineSpec,
     split: Split,
-    synthetic_path: Path,
-    contract_path: Path,
+    contract: Contract,
     details: dict[str, str],
     work: Path,
-) -> Evaluated:
+) -> Scored:
     """Score the synthetic rows (contract, fidelity, privacy, utility), apply the gates, write the report.
 
     `details` (generator, source, …) are printed in the report's header.
     """
-    started = time.perf_counter()
-    contract = load_contract(contract_path)
     train = read_frame(split.train_path, contract)
-    holdout = read_frame(split.holdout_path, contract)
-    synthetic = read_frame(synthetic_path, contract)
-    evaluation = evaluate(
+    evaluation = score_sample(
         train,
-        holdout,
-        synthetic,
+        read_frame(split.holdout_path, contract),
+        read_frame(synthetic_path, contract),
         contract,
         gates=spec.gates,
         target=spec.target,
         task=spec.task,
         seed=spec.seed,
+        report=work / REPORT_FILE,
+        title=f"{spec.dataset}: synthetic data report",
+        details={"dataset": spec.dataset, "seed": str(spec.seed), "code version": code_version(), **details},
     )
     evaluation_path = work / "evaluation.json"
     evaluation_path.write_text(json.dumps(evaluation.to_dict(), indent=2, default=str) + "\n")
-    report_path = write_report(
-        work / "report.html",
-        evaluation,
+    return Scored(
+        scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=work / REPORT_FILE
+    )
+
+
+def score_sample(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    *,
+    gates: Gates,
+    target: str | None,
+    task: Task | None,
+    seed: int,
+    report: Path,
+    title: str,
+    details: dict[str, str],
+    parse_failures: Sequence[ParseFailure] = (),
+) -> Evaluation:
+    """Evaluate a synthetic sample, apply `gates`, and write the HTML report (what `synthwright
+    evaluate` does too); `parse_failures` of the synthetic file count as contract violations."""
+    started = time.perf_counter()
+    evaluation = evaluate(
         train,
+        holdout,
         synthetic,
         contract,
-        title=f"{spec.dataset}: synthetic data report",
-        details={
-            "dataset": spec.dataset,
-            "seed": str(spec.seed),
-            "code version": code_version(),
-            **details,
-        },
+        gates=gates,
+        target=target,
+        task=task,
+        seed=seed,
+        parse_failures=parse_failures,
     )
+    write_report(report, evaluation, train, synthetic, contract, title=title, details=details)
     log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))
-    return Evaluated(scorecard=evaluation.scorecard, evaluation_path=evaluation_path, report_path=report_path)
+    return evaluation
+
+
+class Published(BaseModel):
+    """A committed version: where it is and how many rows it holds (real and synthetic, when augmented)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: str
+    version: str
+    version_dir: Path
+    rows: int
+    real_rows: int | None = None
+    synthetic_rows: int | None = None
 
 
 def publish_step(
@@ -277,31 +362,27 @@ def publish_step(
     split: Split,
     model_dir: Path,
     synthetic_path: Path,
-    evaluated: Evaluated,
+    scored: Scored,
     run: dict[str, Any],
-) -> dict[str, Any]:
+) -> Published:
     """Commit the synthetic rows as the dataset's next version, with a manifest to reproduce them.
 
     `run` says how this run went (flow run id, steps reused from the cache, a tournament's contenders
     and why the winner won, the approval); it goes into the manifest as it is.
     """
-    source_contract = load_contract(ingested.contract_path)
     synthetic, contract = publishable(
-        read_frame(synthetic_path, source_contract), source_contract, seed=spec.seed, refake=False
+        read_frame(synthetic_path, ingested.contract), ingested.contract, seed=spec.seed, refake=False
     )
-    manifest = manifest_fields(spec, ingested, split, model_dir, evaluated, contract, run)
+    manifest = manifest_fields(spec, ingested, split, model_dir, scored, contract, run)
     version = Store(spec.output.root).publish(
-        spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: evaluated.report_path}
+        spec.dataset, synthetic, contract, manifest, attachments={REPORT_FILE: scored.report_path}
     )
     log.info(
         "published %s %s (%s rows) at %s", spec.dataset, version.name, f"{len(synthetic):,}", version.path
     )
-    return {
-        "dataset": spec.dataset,
-        "version": version.name,
-        "version_dir": str(version.path),
-        "rows": len(synthetic),
-    }
+    return Published(
+        dataset=spec.dataset, version=version.name, version_dir=version.path, rows=len(synthetic)
+    )
 
 
 def manifest_fields(
@@ -309,12 +390,12 @@ def manifest_fields(
     ingested: Ingested,
     split: Split,
     model_dir: Path,
-    evaluated: Evaluated,
+    scored: Scored,
     contract: Contract,
     run: dict[str, Any],
 ) -> dict[str, Any]:
     """What a version's manifest records to reproduce it (the store adds rows, files and the date)."""
-    model_record = json.loads((model_dir / MANIFEST_FILE).read_text())
+    model = ModelRecord.read(model_dir)
     return {
         "status": "published",
         "code_version": code_version(),
@@ -332,54 +413,21 @@ def manifest_fields(
             "definition": contract_to_dict(contract),
         },
         "generator": {
-            "name": model_record["generator"],
-            "config": model_record["config"],
-            "fitted_rows": model_record.get("n_fitted_rows", model_record["n_training_rows"]),
-            "versions": model_record["versions"],
+            "name": model.generator,
+            "config": model.config,
+            "fitted_rows": model.n_fitted_rows,
+            "versions": model.versions,
         },
-        "scorecard": evaluated.scorecard.to_dict(),
-        "gate": {"passed": evaluated.scorecard.passed},
-        "evaluation": _details_of(evaluated),
+        "scorecard": scored.scorecard.to_dict(),
+        "gate": {"passed": scored.scorecard.passed},
+        "evaluation": _details_of(scored),
         "spec": spec.model_dump(mode="json"),
         "run": run,
     }
 
 
-def _details_of(evaluated: Evaluated) -> dict[str, Any]:
+def _details_of(scored: Scored) -> dict[str, Any]:
     """The evaluation's figures for the manifest (the scorecard is stored on its own)."""
-    details = json.loads(evaluated.evaluation_path.read_text())
+    details = json.loads(scored.evaluation_path.read_text())
     details.pop("scorecard", None)
     return details
-
-
-def reject_step(
-    spec: PipelineSpec,
-    stage: str,
-    details: dict[str, Any],
-    evaluated: dict[str, Evaluated] | None = None,
-) -> Path:
-    """Record why a run published nothing, where the user will look: <root>/<dataset>/rejected/<run>/.
-
-    A run rejected by its gates or by a reviewer leaves its report.html and evaluation.json there too;
-    a tournament leaves one pair per contender (report-<contender>.html, evaluation-<contender>.json).
-    """
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = make_folder(
-        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}",
-        "the rejection record folder",
-        hint=OUTPUT_ROOT_HINT,
-    )
-    record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
-    reports = {}
-    for title, result in (evaluated or {}).items():
-        suffix = "" if len(evaluated or {}) == 1 else f"-{title}"
-        shutil.copyfile(result.report_path, folder / f"report{suffix}.html")
-        shutil.copyfile(result.evaluation_path, folder / f"evaluation{suffix}.json")
-        reports[title] = str(folder / f"report{suffix}.html")
-    if len(reports) == 1:
-        record["report"] = next(iter(reports.values()))
-    elif reports:
-        record["reports"] = reports
-    (folder / "rejection.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    log.warning("rejected at %s; details in %s", stage, folder)
-    return folder

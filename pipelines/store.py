@@ -30,8 +30,8 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from data_contracts.arrow import to_arrow
-from data_contracts.model import Contract
+from synthwright.data_contracts.arrow import to_arrow
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, SourceError, UserInputError
 from synthwright.files import file_sha256, fsync_path, fsync_tree, make_folder
 
@@ -67,7 +67,7 @@ def version_name(number: int) -> str:
     return f"v{number:06d}"
 
 
-def check_dataset_name(name: str) -> str:
+def validate_dataset_name(name: str) -> str:
     """Dataset names become folder names: letters, digits, `.`, `_`, `-`; no paths, no `..`."""
     if not isinstance(name, str) or not _DATASET_NAME.fullmatch(name) or ".." in name or name == LATEST:
         raise ConfigError(
@@ -85,7 +85,7 @@ class Store:
         self.root = Path(root)
 
     def dataset_dir(self, dataset: str) -> Path:
-        return self.root / check_dataset_name(dataset)
+        return self.root / validate_dataset_name(dataset)
 
     def versions(self, dataset: str) -> list[Version]:
         """Committed versions, oldest first (staging folders are never listed)."""

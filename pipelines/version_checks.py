@@ -19,15 +19,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_contracts.arrow import arrow_schema
-from data_contracts.io import contract_fingerprint, contract_from_dict
-from data_contracts.model import Contract
-from pipelines.ingest import ReadOptions, ingest
-from pipelines.store import MANIFEST, Version
+from synthwright.data_contracts.arrow import arrow_schema
+from synthwright.data_contracts.io import contract_fingerprint, contract_from_dict
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, SourceError
 from synthwright.files import file_sha256
-from validators.contract import MAX_EXAMPLES, CheckResult, ParseFailure, check_contract
-from validators.gates import Metric, Scorecard, format_number
+from synthwright.pipelines.ingest import ReadOptions, ingest
+from synthwright.pipelines.store import MANIFEST, Version
+from synthwright.validators.contract import MAX_EXAMPLES, CheckResult, ParseFailure, validate_contract
+from synthwright.validators.gates import Metric, Scorecard, format_number
 
 AS_STORED = ReadOptions(format="parquet", na_values=[], strip=False)
 """Published rows are read as written: no string is taken for a missing value, nothing is stripped."""
@@ -150,7 +150,7 @@ def contract_checks(version: Version, manifest: Manifest) -> list[CheckResult]:
     if frames:
         frame = pd.concat(frames, ignore_index=True)
         source = f"{version.dataset}@{version.name}"
-        results += check_contract(frame, contract, source=source, parse_failures=failures).results
+        results += validate_contract(frame, contract, source=source, parse_failures=failures).results
     return results
 
 

@@ -1,7 +1,10 @@
 """synthwright: trustworthy synthetic tables.
 
-This small package holds what every layer shares: the version and the error tree. It sits below
-`data_contracts`, so that every package may raise the same errors without importing upward.
+The one import package. Its subpackages keep their own folders at the top of the checkout and are
+installed under this name (pyproject.toml maps them): synthwright.data_contracts, .generators,
+.validators, .pipelines and .flows. The modules here hold what every layer shares: the version, the
+error tree, files and config reading. They sit below `data_contracts`, so that every package may raise
+the same errors without importing upward.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -10,6 +13,17 @@ try:
     __version__ = version("synthwright")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
+
+
+def _as_subpackage(name: str) -> None:
+    """Called by each subpackage's `__init__`: from the root of a checkout, `import pipelines` would
+    also find the folder and load a second copy of every module (two registries, two error trees that
+    `except` clauses cannot match). Only `synthwright.pipelines` is the package."""
+    if not name.startswith("synthwright."):
+        raise ImportError(
+            f"import synthwright.{name}, not {name}: the folder {name}/ is installed as the "
+            f"subpackage synthwright.{name}"
+        )
 
 
 def code_version() -> str:

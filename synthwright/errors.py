@@ -74,7 +74,7 @@ class CheckFailedError(SynthwrightError):
 
 
 class ContractViolationError(CheckFailedError):
-    """Data breaks its contract. `report` is a `validators.contract.ContractReport`."""
+    """Data breaks its contract. `report` is a `synthwright.validators.contract.ContractReport`."""
 
     def __init__(self, message: str, report: Any, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -82,7 +82,7 @@ class ContractViolationError(CheckFailedError):
 
 
 class GateFailedError(CheckFailedError):
-    """Synthetic data failed at least one gate. `scorecard` is a `validators.gates.Scorecard`."""
+    """Synthetic data failed at least one gate. `scorecard` is a `synthwright.validators.gates.Scorecard`."""
 
     def __init__(
         self,

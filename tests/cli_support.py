@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipelines.cli import main
+from synthwright.pipelines.cli import main
 
 
 @contextlib.contextmanager

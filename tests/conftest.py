@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from support import ADULT, REPO, make_mixed_frame, mixed_contract
 
-from data_contracts.model import Contract
+from synthwright.data_contracts.model import Contract
 
 # Prefect, if a test starts it, stays offline.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -77,8 +77,8 @@ def mixed() -> Contract:
 @pytest.fixture(scope="session")
 def placements():
     """The demo table (215 rows) ingested with its example contract."""
-    from data_contracts.io import load_contract
-    from pipelines.ingest import builtin_path, ingest
+    from synthwright.data_contracts.io import load_contract
+    from synthwright.pipelines.ingest import builtin_path, ingest
 
     contract = load_contract(REPO / "data_contracts" / "examples" / "student_placements.yaml")
     return ingest(builtin_path("student_placements"), contract=contract)

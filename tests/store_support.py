@@ -8,7 +8,7 @@ import textwrap
 
 import pandas as pd
 
-from data_contracts.model import ColumnKind
+from synthwright.data_contracts.model import ColumnKind
 
 
 def build_frame(rows, seed):
@@ -29,7 +29,7 @@ def build_frame(rows, seed):
 
 
 def build_contract(day_format="%Y-%m-%d"):
-    from data_contracts.model import Column, ColumnKind, Contract
+    from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
     return Contract(
         dataset="big",

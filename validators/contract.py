@@ -1,7 +1,7 @@
 """Check a table against its contract with Great Expectations, and say exactly what failed.
 
-The same suite (built from the contract by `data_contracts.gx_suite`) checks real input before fitting
-and synthetic output before publishing. Values that could not even be parsed as their column's kind
+The same suite (built from the contract by `synthwright.data_contracts.gx_suite`) checks real input before
+fitting and synthetic output before publishing. Values that could not even be parsed as their column's kind
 (found by ingest) join the report as failed `parse` checks, so one run lists every problem at once.
 """
 
@@ -19,8 +19,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from data_contracts.gx_suite import build_expectations
-from data_contracts.model import Contract
+from synthwright.data_contracts.gx_suite import build_expectations
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import SynthwrightError, UserInputError
 
 MAX_EXAMPLES = 5
@@ -99,7 +99,7 @@ class ContractReport:
         return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def check_contract(
+def validate_contract(
     frame: pd.DataFrame,
     contract: Contract,
     *,

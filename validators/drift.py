@@ -1,7 +1,7 @@
 """Drift: how far a table has moved from a baseline of the same contract, as pass/fail checks.
 
-The baseline takes the "real" side of `validators.fidelity.fidelity`, so the figures are the scorecard's
-own shape and trend errors (percent, SDMetrics), and one bound per figure turns them into the same
+The baseline takes the "real" side of `synthwright.validators.fidelity.fidelity`, so the figures are the
+scorecard's own shape and trend errors (percent, SDMetrics), and one bound per figure turns them into the same
 `CheckResult`s the contract check gives: one per scored column, one for the overall shape error, one for
 the overall trend error. Identifiers and personal-data columns are not scored (fidelity leaves them out).
 """
@@ -13,10 +13,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from data_contracts.model import Contract, DriftThresholds
 from synthwright.config_io import validate_model
-from validators.contract import CheckResult
-from validators.fidelity import FIDELITY_MAX_ROWS, Fidelity, fidelity
+from synthwright.data_contracts.model import Contract, DriftThresholds
+from synthwright.validators.contract import CheckResult
+from synthwright.validators.fidelity import FIDELITY_MAX_ROWS, Fidelity, fidelity
 
 __all__ = ["DriftThresholds", "drift_checks", "drift_thresholds"]
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from data_contracts.model import Contract
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import UserInputError
-from validators.contract import ContractReport, ParseFailure, check_contract
-from validators.fidelity import Detection, Fidelity, detection, fidelity
-from validators.gates import Gates, Scorecard, score
-from validators.privacy import Privacy, privacy
-from validators.utility import Task, Utility, utility
+from synthwright.validators.contract import ContractReport, ParseFailure, validate_contract
+from synthwright.validators.fidelity import Detection, Fidelity, detection, fidelity
+from synthwright.validators.gates import Gates, Scorecard, score
+from synthwright.validators.privacy import Privacy, privacy
+from synthwright.validators.utility import Task, Utility, utility
 
 log = logging.getLogger("synthwright.evaluate")
 
@@ -108,7 +108,7 @@ def evaluate(
 
     contract_report = timed(
         "contract",
-        check_contract,
+        validate_contract,
         synthetic,
         contract,
         source="synthetic output",

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from data_contracts.model import Column, ColumnKind, Contract
-from data_contracts.sdv_metadata import modelled
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.sdv_metadata import modelled
 
 CATEGORY_KINDS = frozenset({ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN, ColumnKind.TEXT})
 MAX_ONE_HOT = 50

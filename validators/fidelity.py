@@ -30,9 +30,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from data_contracts.model import Contract
-from data_contracts.sdv_metadata import sdv_columns
-from validators.features import model_threads, scored_columns, tree_matrices
+from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.sdv_metadata import sdv_columns
+from synthwright.validators.features import model_threads, scored_columns, tree_matrices
 
 _TABLE = "table"
 FIDELITY_MAX_ROWS = 200_000

@@ -1,5 +1,9 @@
 """Gates: thresholds from the pipeline spec, applied to measured figures, giving a scorecard.
 
+One function per group of figures (fidelity, detection, privacy, utility, contract) turns them into
+metrics; `score` puts a pipeline's groups together. An augmentation adds its own gates and groups here
+too (`AugmentGates`, the utility lifts and the published table's contract).
+
 A scorecard lists every metric with its value, its threshold and whether it passed; it is stored in
 the manifest of a published version and shown to the user of a rejected run. Reference figures (how a
 real holdout sample scores on the same metric) are shown beside the values to give them a scale.
@@ -12,10 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from validators.contract import ContractReport
-from validators.fidelity import Detection, Fidelity
-from validators.privacy import Privacy
-from validators.utility import Utility
+from synthwright.validators.contract import ContractReport
+from synthwright.validators.fidelity import Detection, Fidelity
+from synthwright.validators.lift import METRICS as LIFT_METRICS
+from synthwright.validators.lift import Lift
+from synthwright.validators.privacy import Privacy
+from synthwright.validators.utility import Utility
 
 
 class Gates(BaseModel):
@@ -150,18 +156,33 @@ def score(
     utility: Utility | None = None,
     tables: dict[str, int] | None = None,
 ) -> Scorecard:
-    """Apply `gates` to the measured figures; parts not measured (None) add no metrics.
+    """Apply `gates` to the measured figures, group by group; parts not measured (None) add no metrics.
 
     `tables` (rows of train, holdout and synthetic) lets a description say when its figure was
     measured on a seeded sample of a larger table.
     """
     tables = tables or {}
-    fidelity_sample = (
+    return Scorecard(
+        metrics=[
+            *fidelity_metrics(gates, fidelity, reference, tables),
+            *detection_metrics(gates, detection, tables),
+            *privacy_metrics(gates, privacy, tables),
+            *utility_metrics(gates, utility, tables),
+            *contract_metrics(gates, contract_report),
+        ]
+    )
+
+
+def fidelity_metrics(
+    gates: Gates, fidelity: Fidelity, reference: Fidelity | None, tables: dict[str, int]
+) -> list[Metric]:
+    """Column-shape and column-pair-trend error, beside the real holdout's figures for scale."""
+    sample = (
         _on_sample(tables, train=fidelity.rows.get("real"), synthetic=fidelity.rows.get("synthetic"))
         if fidelity.rows.get("sampled")
         else ""
     )
-    metrics = [
+    return [
         Metric(
             name=f"{kind}_error",
             value=getattr(fidelity, f"{kind}_error"),
@@ -169,106 +190,122 @@ def score(
             unit=" %",
             reference=getattr(reference, f"{kind}_error") if reference else None,
             ideal=0.0,
-            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score){fidelity_sample}",
+            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score){sample}",
         )
         for kind, what in (("shape", "column-shape"), ("trend", "column-pair-trend"))
     ]
-    if detection is not None:
+
+
+def detection_metrics(gates: Gates, detection: Detection | None, tables: dict[str, int]) -> list[Metric]:
+    """How well a classifier tells synthetic rows from real ones."""
+    if detection is None:
+        return []
+    side = detection.rows_per_side
+    return [
+        Metric(
+            name="detection_auc",
+            value=detection.auc,
+            threshold=gates.detection_auc_max,
+            ideal=0.5,
+            description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
+            f"from synthetic rows ({side:,} each, 3-fold CV)"
+            + _on_sample(tables, holdout=side, synthetic=side),
+        )
+    ]
+
+
+def privacy_metrics(gates: Gates, privacy: Privacy | None, tables: dict[str, int]) -> list[Metric]:
+    """Distance to the closest record, exact copies, a membership attack, and personal data copied."""
+    if privacy is None:
+        return []
+    rows = privacy.rows
+    sample = (
+        _on_sample(
+            tables, synthetic=rows.get("synthetic"), train=rows.get("train"), holdout=rows.get("holdout")
+        )
+        if rows.get("sampled")
+        else ""
+    )
+    metrics = [
+        Metric(
+            name="dcr_share",
+            value=privacy.dcr_share,
+            threshold=gates.dcr_share_max,
+            group="privacy",
+            interval=privacy.dcr_share_interval,
+            ideal=0.5,
+            description="share of synthetic rows whose closest real row is in train, not holdout" + sample,
+        ),
+        Metric(
+            name="exact_match_excess",
+            value=privacy.exact_match_excess,
+            threshold=gates.exact_match_excess_max,
+            unit=" pp",
+            group="privacy",
+            ideal=0.0,
+            description=f"exact copies of train rows ({100 * privacy.exact_match_train:.2f} %) minus "
+            f"of holdout rows ({100 * privacy.exact_match_holdout:.2f} %), percentage points" + sample,
+        ),
+        Metric(
+            name="mia_auc",
+            value=privacy.mia_auc,
+            threshold=gates.mia_auc_max,
+            group="privacy",
+            ideal=0.5,
+            description="ROC AUC of a membership-inference attack by distance to the synthetic rows" + sample,
+        ),
+        Metric(
+            name="nndr_median",
+            value=privacy.nndr_median,
+            threshold=None,
+            direction="min",
+            group="privacy",
+            reference=privacy.nndr_median_holdout,
+            description="median nearest/second-nearest train distance ratio (near 0: sits on one "
+            f"real row); reported, not gated{sample}",
+        ),
+    ]
+    if privacy.pii_verbatim:
         metrics.append(
             Metric(
-                name="detection_auc",
-                value=detection.auc,
-                threshold=gates.detection_auc_max,
-                ideal=0.5,
-                description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
-                f"from synthetic rows ({detection.rows_per_side:,} each, 3-fold CV)"
-                + _on_sample(tables, holdout=detection.rows_per_side, synthetic=detection.rows_per_side),
-            )
-        )
-    if privacy is not None:
-        privacy_sample = (
-            _on_sample(
-                tables,
-                synthetic=privacy.rows.get("synthetic"),
-                train=privacy.rows.get("train"),
-                holdout=privacy.rows.get("holdout"),
-            )
-            if privacy.rows.get("sampled")
-            else ""
-        )
-        metrics += [
-            Metric(
-                name="dcr_share",
-                value=privacy.dcr_share,
-                threshold=gates.dcr_share_max,
-                group="privacy",
-                interval=privacy.dcr_share_interval,
-                ideal=0.5,
-                description="share of synthetic rows whose closest real row is in train, not holdout"
-                + privacy_sample,
-            ),
-            Metric(
-                name="exact_match_excess",
-                value=privacy.exact_match_excess,
-                threshold=gates.exact_match_excess_max,
-                unit=" pp",
+                name="pii_verbatim",
+                value=sum(privacy.pii_verbatim.values()),
+                threshold=gates.pii_verbatim_max,
                 group="privacy",
                 ideal=0.0,
-                description=f"exact copies of train rows ({100 * privacy.exact_match_train:.2f} %) minus "
-                f"of holdout rows ({100 * privacy.exact_match_holdout:.2f} %), percentage points"
-                + privacy_sample,
-            ),
-            Metric(
-                name="mia_auc",
-                value=privacy.mia_auc,
-                threshold=gates.mia_auc_max,
-                group="privacy",
-                ideal=0.5,
-                description="ROC AUC of a membership-inference attack by distance to the synthetic rows"
-                + privacy_sample,
-            ),
-            Metric(
-                name="nndr_median",
-                value=privacy.nndr_median,
-                threshold=None,
-                direction="min",
-                group="privacy",
-                reference=privacy.nndr_median_holdout,
-                description="median nearest/second-nearest train distance ratio (near 0: sits on one "
-                f"real row); reported, not gated{privacy_sample}",
-            ),
-        ]
-        if privacy.pii_verbatim:
-            metrics.append(
-                Metric(
-                    name="pii_verbatim",
-                    value=sum(privacy.pii_verbatim.values()),
-                    threshold=gates.pii_verbatim_max,
-                    group="privacy",
-                    ideal=0.0,
-                    description="personal-data values copied from the real data: "
-                    + ", ".join(f"{k} {v}" for k, v in privacy.pii_verbatim.items()),
-                )
-            )
-    if utility is not None:
-        utility_sample = (
-            _on_sample(tables, train=utility.rows.get("train"), synthetic=utility.rows.get("synthetic"))
-            if utility.rows.get("sampled")
-            else ""
-        )
-        metrics.append(
-            Metric(
-                name="utility_gap",
-                value=utility.gap,
-                threshold=gates.utility_gap_max,
-                group="utility",
-                ideal=0.0,
-                description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
-                f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
-                f"predicting {utility.target} on the real holdout{utility_sample}",
+                description="personal-data values copied from the real data: "
+                + ", ".join(f"{k} {v}" for k, v in privacy.pii_verbatim.items()),
             )
         )
-    metrics.append(
+    return metrics
+
+
+def utility_metrics(gates: Gates, utility: Utility | None, tables: dict[str, int]) -> list[Metric]:
+    """What a model loses when it learns from synthetic rows instead of real ones."""
+    if utility is None:
+        return []
+    sample = (
+        _on_sample(tables, train=utility.rows.get("train"), synthetic=utility.rows.get("synthetic"))
+        if utility.rows.get("sampled")
+        else ""
+    )
+    return [
+        Metric(
+            name="utility_gap",
+            value=utility.gap,
+            threshold=gates.utility_gap_max,
+            group="utility",
+            ideal=0.0,
+            description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
+            f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
+            f"predicting {utility.target} on the real holdout{sample}",
+        )
+    ]
+
+
+def contract_metrics(gates: Gates, contract_report: ContractReport) -> list[Metric]:
+    """Contract checks the synthetic output fails."""
+    return [
         Metric(
             name="contract_violations",
             value=len(contract_report.violations),
@@ -277,8 +314,88 @@ def score(
             ideal=0.0,
             description="contract checks the synthetic output fails (same GX suite as the input)",
         )
+    ]
+
+
+# ---- augmentation's gates -------------------------------------------------------------------------------
+
+
+class AugmentGates(Gates):
+    """The pipeline's gates, applied to the synthetic rows against the real rows that meet the same
+    conditions, plus what augmentation adds: a limit on how far a rare group is stretched, and
+    optional minimum utility lifts."""
+
+    utility_gap_max: float | None = Field(
+        default=None, description="not used: augmentation measures lift instead (see *_lift_min)"
     )
-    return Scorecard(metrics=metrics)
+    synthetic_per_real_max: float | None = Field(
+        default=10.0,
+        gt=0,
+        description="synthetic rows per real training row of the same group; more is a generator "
+        "inventing most of a group from a handful of people",
+    )
+    group_rows_min: int | None = Field(
+        default=20, ge=1, description="real training rows a conditioned group needs to be learned at all"
+    )
+    minority_f1_lift_min: float | None = Field(
+        default=None, description="F1 of the rarest class: real+synthetic minus real-only"
+    )
+    roc_auc_lift_min: float | None = Field(
+        default=None, description="ROC AUC: real+synthetic minus real-only"
+    )
+    balanced_accuracy_lift_min: float | None = Field(
+        default=None, description="balanced accuracy: real+synthetic minus real-only"
+    )
+
+    @property
+    def wants_lift(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.minority_f1_lift_min, self.roc_auc_lift_min, self.balanced_accuracy_lift_min)
+        )
+
+    @property
+    def pipeline_gates(self) -> Gates:
+        """The gates the pipeline's own evaluation applies (no augmentation limits, no lifts)."""
+        return Gates(**self.model_dump(include=set(Gates.model_fields)))
+
+
+def lift_metrics(gates: AugmentGates, lift: Lift | None) -> list[Metric]:
+    """Each utility lift of the synthetic rows (real + synthetic minus real alone), beside SMOTE's."""
+    if lift is None:
+        return []
+    smote = lift.smote_lift
+    return [
+        Metric(
+            name=f"{name}_lift",
+            value=lift.lift[name],
+            threshold=getattr(gates, f"{name}_lift_min"),
+            direction="min",
+            group="utility",
+            description=f"{what} with the synthetic rows ({lift.augmented[name]:.3f}) minus real rows alone "
+            f"({lift.real[name]:.3f}), predicting {lift.target} on the real holdout; SMOTE's lift: "
+            + ("n/a" if smote is None else f"{smote[name]:+.3f}"),
+        )
+        for name, what in zip(
+            LIFT_METRICS,
+            (f"F1 of the rarest class ({lift.minority})", "ROC AUC", "balanced accuracy"),
+            strict=True,
+        )
+    ]
+
+
+def augmented_contract_metrics(gates: AugmentGates, report: ContractReport) -> list[Metric]:
+    """Contract checks the published table (real + synthetic rows, with its marker column) fails."""
+    return [
+        Metric(
+            name="augmented_contract_violations",
+            value=len(report.violations),
+            threshold=gates.contract_violations_max,
+            group="contract",
+            ideal=0.0,
+            description="contract checks the published table (real + synthetic rows) fails",
+        )
+    ]
 
 
 def _on_sample(tables: dict[str, int], **scored: int | None) -> str:

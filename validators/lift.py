@@ -1,7 +1,7 @@
 """Utility lift: does adding synthetic rows to the real training data make a model better on real data?
 
-The fixed model of the utility test (validators.utility: HistGradientBoostingClassifier, 200 rounds,
-fixed seed, no tuning) is trained three times and scored each time on the real holdout, which neither
+The fixed model of the utility test (synthwright.validators.utility: HistGradientBoostingClassifier, 200
+rounds, fixed seed, no tuning) is trained three times and scored each time on the real holdout, which neither
 the generator nor any of the three models saw:
 
 - **real**: the real training split alone;
@@ -24,10 +24,10 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from data_contracts.model import Contract
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError
-from validators.features import as_labels, is_categorical, scored_columns, tree_matrices
-from validators.utility import FIXED_MODEL, MODEL_DESCRIPTION, _fit_predict, _roc_auc
+from synthwright.validators.features import as_labels, is_categorical, scored_columns, tree_matrices
+from synthwright.validators.utility import FIXED_MODEL, MODEL_DESCRIPTION, _fit_predict, _roc_auc
 
 METRICS = ("minority_f1", "roc_auc", "balanced_accuracy")
 SMOTE_NEIGHBOURS = 5

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from data_contracts.model import Contract
-from validators.features import DistanceSpace, nearest_distances, row_keys, scored_columns
+from synthwright.data_contracts.model import Contract
+from synthwright.validators.features import DistanceSpace, nearest_distances, row_keys, scored_columns
 
 MAX_ROWS = 100_000
 """Each side (train sample, holdout, synthetic) is sampled down to this many rows; the sizes are reported."""

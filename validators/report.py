@@ -3,7 +3,7 @@
 A person decides from it whether to trust a synthetic table, often long after the run and offline, so
 it is one self-contained HTML file: inline CSS, no JavaScript, every plot a PNG embedded as base64,
 nothing fetched from anywhere. This module builds the page; the figures are drawn in
-`validators.report_plots`.
+`synthwright.validators.report_plots`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_contracts.model import Column, Contract
+from synthwright.data_contracts.model import Column, Contract
 from synthwright.files import write_atomically
-from validators.evaluate import Evaluation
-from validators.features import scored_columns
-from validators.gates import Metric, Scorecard, format_number
-from validators.report_plots import (
+from synthwright.validators.evaluate import Evaluation
+from synthwright.validators.features import scored_columns
+from synthwright.validators.gates import Metric, Scorecard, format_number
+from synthwright.validators.report_plots import (
     TOP_CATEGORIES,
     dcr_figure,
     distribution_figure,

@@ -1,6 +1,6 @@
 """The report's figures: matplotlib drawings of one evaluation, and each as an inline PNG `<img>`.
 
-`validators.report` builds the HTML page; this module draws what goes in it (the column-by-column
+`synthwright.validators.report` builds the HTML page; this module draws what goes in it (the column-by-column
 distribution grid, the pair-trend heatmap, the distance-to-closest-record histograms, the utility bars)
 and owns the number formatting and text-safety rules that figures and page share, so the page module
 holds no plotting code and the plots can change without touching the HTML. Plots are drawn on
@@ -29,9 +29,9 @@ from matplotlib.patches import Patch
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator
 
-from data_contracts.model import Column, ColumnKind
-from validators.evaluate import Evaluation
-from validators.gates import format_number
+from synthwright.data_contracts.model import Column, ColumnKind
+from synthwright.validators.evaluate import Evaluation
+from synthwright.validators.gates import format_number
 
 GRID_COLUMNS = 4
 TOP_CATEGORIES = 20

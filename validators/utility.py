@@ -24,9 +24,9 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import f1_score, r2_score, roc_auc_score
 
-from data_contracts.model import ColumnKind, Contract
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError
-from validators.features import is_categorical, model_threads, scored_columns, tree_matrices
+from synthwright.validators.features import is_categorical, model_threads, scored_columns, tree_matrices
 
 Task = Literal["classification", "regression"]
 MAX_TRAIN_ROWS = 100_000

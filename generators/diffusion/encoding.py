@@ -22,8 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy.special import ndtr, ndtri
 
-from data_contracts.model import ColumnKind, Contract
-from generators.neural.encoding import (
+from synthwright.data_contracts.model import ColumnKind, Contract
+from synthwright.generators.neural.encoding import (
     DiscreteEncoding,
     as_seconds,
     codes_of,
@@ -31,7 +31,7 @@ from generators.neural.encoding import (
     is_discrete,
     labels_of,
 )
-from generators.timestamps import datetimes_from_seconds
+from synthwright.generators.timestamps import datetimes_from_seconds
 
 _TAIL = 1e-7  # quantile levels are kept in [_TAIL, 1 - _TAIL]: normal scores within about ±5.2
 _DAY = 86_400.0

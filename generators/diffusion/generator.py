@@ -1,9 +1,9 @@
 """The `diffusion` generator: our own mixed-type tabular diffusion model (no library model underneath).
 
 Numbers become normal scores through their quantiles (whole numbers dequantised first), categories
-and null flags class codes (generators.diffusion.encoding); numbers are diffused by Gaussian noise,
-categories by masking, on one time axis, and one MLP denoises the whole row
-(generators.diffusion.process, .network). Conditions are fixed from the start (categories) or a
+and null flags class codes (synthwright.generators.diffusion.encoding); numbers are diffused by Gaussian
+noise, categories by masking, on one time axis, and one MLP denoises the whole row
+(synthwright.generators.diffusion.process, .network). Conditions are fixed from the start (categories) or a
 network input (numbers), trained by fixing a random subset of a row's columns on a share of the
 training rows, so `sample(conditions=...)` fixes any columns (numbers and datetimes too) in one pass,
 with no rejection sampling.
@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate, with_preset
-from generators.conditions import with_given_values
+from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError
+from synthwright.generators.base import Generator, Progress, ProgressUpdate, with_preset
+from synthwright.generators.conditions import with_given_values
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 3, "batch_size": 64, "hidden": 64, "depth": 2, "sampling_steps": 4},
@@ -93,8 +93,9 @@ class DiffusionGenerator(Generator):
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
         import torch
 
-        from generators.diffusion.encoding import DiffusionEncoding
-        from generators.neural.runtime import TrainingClock, cosine_schedule, resolve_device
+        from synthwright.generators.diffusion.encoding import DiffusionEncoding
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.training import TrainingClock, cosine_schedule
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -149,13 +150,13 @@ class DiffusionGenerator(Generator):
         self.training_ = clock.summary(device)
 
     def _process(self, encoding, device):
-        from generators.diffusion.process import MixedDiffusion
+        from synthwright.generators.diffusion.process import MixedDiffusion
 
         cfg = self.config
         return MixedDiffusion(encoding.cardinalities(), cfg.sigma_min, cfg.sigma_max, device)
 
     def _network(self, encoding):
-        from generators.diffusion.network import Denoiser
+        from synthwright.generators.diffusion.network import Denoiser
 
         return Denoiser(
             len(encoding.numeric()), encoding.cardinalities(), self.config.hidden, self.config.depth
@@ -172,7 +173,7 @@ class DiffusionGenerator(Generator):
     def _generate(self, n: int, seed: int, conditions: pd.DataFrame | None) -> pd.DataFrame:
         import torch
 
-        from generators.neural.runtime import seeded_draws
+        from synthwright.generators.neural.device import seeded_draws
 
         cfg, encoding = self.config, self.encoding_
         rng = seeded_draws(seed)
@@ -211,8 +212,8 @@ class DiffusionGenerator(Generator):
         """Conditions encoded: numbers' scores and mask (rows × numbers), categories' codes (-1 free)."""
         import torch
 
-        from generators.diffusion.encoding import QuantileEncoding
-        from generators.neural.encoding import as_seconds, codes_of
+        from synthwright.generators.diffusion.encoding import QuantileEncoding
+        from synthwright.generators.neural.encoding import as_seconds, codes_of
 
         encoding = self.encoding_
         n = len(conditions)
@@ -249,7 +250,7 @@ class DiffusionGenerator(Generator):
     # ---- save and load ------------------------------------------------------------------------
 
     def _save(self, folder: Path) -> list[str]:
-        from generators.neural.runtime import save_weights
+        from synthwright.generators.neural.weights import save_weights
 
         save_weights(folder / WEIGHTS_FILE, {"denoiser": self.network_})
         (folder / ENCODING_FILE).write_text(json.dumps(self.encoding_.model_dump(mode="json")))
@@ -257,8 +258,9 @@ class DiffusionGenerator(Generator):
         return [WEIGHTS_FILE, ENCODING_FILE, TRAINING_FILE]
 
     def _load(self, folder: Path, contract: Contract) -> None:
-        from generators.diffusion.encoding import DiffusionEncoding
-        from generators.neural.runtime import resolve_device, restore_weights
+        from synthwright.generators.diffusion.encoding import DiffusionEncoding
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.weights import restore_weights
 
         device = resolve_device(self.device)
         encoding = DiffusionEncoding.model_validate_json((folder / ENCODING_FILE).read_text())

@@ -24,9 +24,9 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional
 
-from generators.diffusion.network import Denoiser
-from generators.neural.encoding import Span
-from generators.neural.runtime import Activation
+from synthwright.generators.diffusion.network import Denoiser
+from synthwright.generators.neural.activation import Activation
+from synthwright.generators.neural.encoding import Span
 
 
 class MixedDiffusion:

@@ -1,1 +1,2 @@
-"""The `llm` generator: a transformer that writes rows token by token (see generators.llm.generator)."""
+"""The `llm` generator: a transformer that writes rows token by token (see
+synthwright.generators.llm.generator)."""

@@ -1,9 +1,9 @@
 """The `llm` generator: a language model that writes table rows, valid by construction.
 
 Default: our own GPT-2-style causal transformer trained from scratch on a column-aware vocabulary
-(REaLTabFormer's design, generators.llm.tokens and .network); no download, no `transformers`. With
+(REaLTabFormer's design, synthwright.generators.llm.tokens and .network); no download, no `transformers`. With
 `base_model: PATH` it fine-tunes a local Hugging Face causal LM on rows written as sentences instead
-(GReaT's design, generators.llm.pretrained; needs the `llm` extra).
+(GReaT's design, synthwright.generators.llm.pretrained; needs the `llm` extra).
 
 Every sampled row is valid by construction: each step may only write the tokens that keep the row
 inside the contract (the right column next, a known category, a number inside its range, nothing
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from data_contracts.model import Contract
-from generators.base import Generator, Progress, ProgressUpdate, with_preset
-from generators.conditions import with_given_values
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.base import Generator, Progress, ProgressUpdate, with_preset
+from synthwright.generators.conditions import with_given_values
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 2, "batch_size": 64, "width": 32, "depth": 1, "heads": 2},
@@ -104,8 +104,9 @@ class LLMGenerator(Generator):
     def _fit(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
         import torch
 
-        from generators.llm.tokens import RowVocabulary
-        from generators.neural.runtime import TrainingClock, cosine_schedule, resolve_device
+        from synthwright.generators.llm.tokens import RowVocabulary
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.training import TrainingClock, cosine_schedule
 
         cfg = self.config
         if cfg.base_model is not None:
@@ -166,8 +167,9 @@ class LLMGenerator(Generator):
     def _fine_tune(self, data: pd.DataFrame, contract: Contract, progress: Progress) -> None:
         import torch
 
-        from generators.llm import pretrained
-        from generators.neural.runtime import TrainingClock, resolve_device
+        from synthwright.generators.llm import pretrained
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.training import TrainingClock
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -197,7 +199,7 @@ class LLMGenerator(Generator):
         self.training_ = clock.summary(device)
 
     def _network(self, vocabulary):
-        from generators.llm.network import RowTransformer
+        from synthwright.generators.llm.network import RowTransformer
 
         cfg = self.config
         return RowTransformer(
@@ -215,10 +217,10 @@ class LLMGenerator(Generator):
     def _write(self, n: int, seed: int, conditions: pd.DataFrame | None) -> pd.DataFrame:
         import torch
 
-        from generators.neural.runtime import seeded_draws
+        from synthwright.generators.neural.device import seeded_draws
 
         if self.config.base_model is not None:
-            from generators.llm import pretrained
+            from synthwright.generators.llm import pretrained
 
             programs = pretrained.write_rows(self.base_[0], self.writer_, n, conditions, self.config, seed)
             return pretrained.decode_values(self.writer_, programs, seeded_draws(seed))
@@ -264,8 +266,8 @@ class LLMGenerator(Generator):
         """Write `rows` rows slot by slot in `order`; the first `prefix.shape[1]` slots are given."""
         import torch
 
-        from generators.llm.draw import draw
-        from generators.llm.tokens import BOS, SlotRules
+        from synthwright.generators.llm.draw import draw
+        from synthwright.generators.llm.tokens import BOS, SlotRules
 
         cfg, vocabulary, net = self.config, self.vocabulary_, self.network_
         slots = vocabulary.slots()
@@ -315,7 +317,7 @@ class LLMGenerator(Generator):
     # ---- save and load ------------------------------------------------------------------------
 
     def _save(self, folder: Path) -> list[str]:
-        from generators.neural.runtime import save_weights
+        from synthwright.generators.neural.weights import save_weights
 
         if self.config.base_model is not None:
             model, tokenizer = self.base_
@@ -334,12 +336,13 @@ class LLMGenerator(Generator):
         return [WEIGHTS_FILE, VOCABULARY_FILE, TRAINING_FILE]
 
     def _load(self, folder: Path, contract: Contract) -> None:
-        from generators.llm.tokens import RowVocabulary
-        from generators.neural.runtime import resolve_device, restore_weights
+        from synthwright.generators.llm.tokens import RowVocabulary
+        from synthwright.generators.neural.device import resolve_device
+        from synthwright.generators.neural.weights import restore_weights
 
         device = resolve_device(self.device)
         if self.config.base_model is not None:
-            from generators.llm import pretrained
+            from synthwright.generators.llm import pretrained
 
             self.libraries = ("torch", "transformers")
             self.base_ = pretrained.load_pretrained(folder / MODEL_FOLDER, device)
@@ -361,7 +364,7 @@ class _Layout:
     def __init__(self, vocabulary, device):
         import torch
 
-        from generators.llm.tokens import BOS
+        from synthwright.generators.llm.tokens import BOS
 
         self.torch, self.device, self.bos = torch, device, BOS
         field_of = [i for i, f in enumerate(vocabulary.fields) for _ in range(f.slots)]

@@ -24,10 +24,17 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from data_contracts.model import ColumnKind, Contract
-from generators.llm.tokens import number_grid, number_values, text_last
-from generators.neural.encoding import OTHER, DiscreteEncoding, as_seconds, codes_of, fit_discrete, labels_of
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError, MissingDependencyError
+from synthwright.generators.llm.tokens import number_grid, number_values, text_last
+from synthwright.generators.neural.encoding import (
+    OTHER,
+    DiscreteEncoding,
+    as_seconds,
+    codes_of,
+    fit_discrete,
+    labels_of,
+)
 
 MODEL_FOLDER = "model"
 _DIGITS = "0123456789"
@@ -489,11 +496,11 @@ def _trie(sequences: list[list[int]], name: str) -> dict:
         for token in sequence:
             node = node.setdefault(token, {})
         node.setdefault(None, []).append(slot)
-    _check_prefix_free(trie, name)
+    _require_prefix_free(trie, name)
     return trie
 
 
-def _check_prefix_free(node: dict, name: str) -> None:
+def _require_prefix_free(node: dict, name: str) -> None:
     """Each category must end where its tokens end: no two alike, none the start of another."""
     ended = node.get(None, [])
     if len(ended) > 1 or (ended and len(node) > 1):
@@ -504,7 +511,7 @@ def _check_prefix_free(node: dict, name: str) -> None:
         )
     for token, child in node.items():
         if token is not None:
-            _check_prefix_free(child, name)
+            _require_prefix_free(child, name)
 
 
 def decode_values(writer: Writer, programs: list[RowProgram], rng: np.random.Generator) -> pd.DataFrame:
@@ -582,7 +589,7 @@ def write_rows(
     """`n` rows written under constraint, all rows of a batch one token per step (equal lengths)."""
     import torch
 
-    from generators.llm.draw import draw
+    from synthwright.generators.llm.draw import draw
 
     fields = writer.format.fields
     given_ids: dict[int, dict[int, list[int]]] = {}  # field → row → the given value's tokens

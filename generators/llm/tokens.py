@@ -28,10 +28,16 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.neural.encoding import DiscreteEncoding, as_seconds, codes_of, fit_discrete, labels_of
-from generators.timestamps import datetimes_from_seconds
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError
+from synthwright.generators.neural.encoding import (
+    DiscreteEncoding,
+    as_seconds,
+    codes_of,
+    fit_discrete,
+    labels_of,
+)
+from synthwright.generators.timestamps import datetimes_from_seconds
 
 BOS = 0  # token id that starts every row
 _DAY = 86_400

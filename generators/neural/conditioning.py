@@ -14,9 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from data_contracts.model import ColumnKind, Contract
-from generators.neural.encoding import OTHER, DiscreteEncoding, TableEncoding
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.errors import ConfigError
+from synthwright.generators.neural.encoding import OTHER, DiscreteEncoding, TableEncoding
 
 Native = tuple[int, int] | None
 """(discrete column index, value slot) given to the model, or None for an unconditioned draw."""

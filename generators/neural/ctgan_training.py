@@ -6,8 +6,8 @@ the conditioned column). It is a method of its own so that a benchmark
 (benchmarks/ctgan_step_layouts.py) can alternate layouts of the same step in one process, block by
 block, which whole fits on a noisy machine cannot compare.
 
-The critic step and the generator pass are looked up at each step (`runtime.critic_backward`,
-`runtime.critic_scores`) or at construction (`gathered.GatheredGenerator`): that benchmark swaps them.
+The critic step and the generator pass are looked up at each step (`critic.critic_backward`,
+`critic.critic_scores`) or at construction (`gathered.GatheredGenerator`): that benchmark swaps them.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ import torch
 from ctgan.synthesizers.ctgan import Discriminator
 from ctgan.synthesizers.ctgan import Generator as Network
 
-from generators.neural import gathered, runtime
-from generators.neural.encoding import TableEncoding
+from synthwright.generators.neural import critic, gathered
+from synthwright.generators.neural.activation import Activation, cross_entropy_of
+from synthwright.generators.neural.condition_sampler import ConditionSampler
+from synthwright.generators.neural.encoding import TableEncoding
+from synthwright.generators.neural.training import adam
 
 if TYPE_CHECKING:
-    from generators.ctgan import CTGANConfig
+    from synthwright.generators.ctgan import CTGANConfig
 
 
 class CTGANTraining:
@@ -39,16 +42,14 @@ class CTGANTraining:
         rng: np.random.Generator,
     ):
         self.cfg, self.device, self.rng = cfg, device, rng
-        self.conditions = runtime.ConditionSampler.build(encoding, codes)
-        self.activate = runtime.Activation(encoding.spans(), encoding.width, device)
+        self.conditions = ConditionSampler.build(encoding, codes)
+        self.activate = Activation(encoding.spans(), encoding.width, device)
         width, condition_dim = encoding.width, self.conditions.dim
         self.network = Network(cfg.embedding_dim + condition_dim, cfg.generator_dim, width).to(device)
         self.generate = gathered.GatheredGenerator(self.network, cfg.embedding_dim, condition_dim)
         self.critic = Discriminator(width + condition_dim, cfg.discriminator_dim, pac=cfg.pac).to(device)
-        self.optimise_g = runtime.adam(self.network, cfg.generator_lr, cfg.generator_decay, betas=(0.5, 0.9))
-        self.optimise_d = runtime.adam(
-            self.critic, cfg.discriminator_lr, cfg.discriminator_decay, betas=(0.5, 0.9)
-        )
+        self.optimise_g = adam(self.network, cfg.generator_lr, cfg.generator_decay, betas=(0.5, 0.9))
+        self.optimise_d = adam(self.critic, cfg.discriminator_lr, cfg.discriminator_decay, betas=(0.5, 0.9))
         self.real_rows = torch.from_numpy(matrix).to(device)
         self.slices = torch.tensor(
             [self.activate.slice_of(span) for _, span in encoding.discrete()], dtype=torch.long, device=device
@@ -83,7 +84,7 @@ class CTGANTraining:
             if cond is not None:
                 fake = torch.cat([fake, cond], dim=1)
             self.optimise_d.zero_grad(set_to_none=True)
-            loss_d, _ = runtime.critic_backward(self.critic, real, fake, cfg.pac)
+            loss_d, _ = critic.critic_backward(self.critic, real, fake, cfg.pac)
             self.optimise_d.step()
 
         noise = torch.randn(batch, cfg.embedding_dim, device=device)
@@ -94,12 +95,12 @@ class CTGANTraining:
         fake = self.activate(raw, gumbel_tau=0.2)
         self.critic.requires_grad_(False)
         if conditioned:
-            judged = runtime.critic_scores(self.critic, torch.cat([fake, cond], dim=1))
+            judged = critic.critic_scores(self.critic, torch.cat([fake, cond], dim=1))
             chosen = torch.from_numpy(columns).to(device)
             targets = torch.from_numpy(values).to(device)
-            cross_entropy = runtime.cross_entropy_of(self.activate, raw, self.slices[chosen], targets).mean()
+            cross_entropy = cross_entropy_of(self.activate, raw, self.slices[chosen], targets).mean()
         else:
-            judged = runtime.critic_scores(self.critic, fake)
+            judged = critic.critic_scores(self.critic, fake)
             cross_entropy = torch.zeros((), device=device)
         loss_g = -judged.mean() + cross_entropy
         self.optimise_g.zero_grad(set_to_none=True)

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.timestamps import datetimes_from_seconds
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.generators.timestamps import datetimes_from_seconds
 
 OTHER = "__synthwright_other__"
 _SCALE = 4.0  # offsets are measured in units of 4 standard deviations of their mode (CTGAN's choice)

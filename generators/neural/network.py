@@ -17,16 +17,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from data_contracts.model import Contract
-from generators.neural.conditioning import Native, sample_conditioned
-from generators.neural.encoding import TableEncoding
-from generators.neural.runtime import (
-    Activation,
-    ConditionSampler,
-    restore_weights,
-    save_weights,
-    seeded_draws,
-)
+from synthwright.data_contracts.model import Contract
+from synthwright.generators.neural.activation import Activation
+from synthwright.generators.neural.condition_sampler import ConditionSampler
+from synthwright.generators.neural.conditioning import Native, sample_conditioned
+from synthwright.generators.neural.device import seeded_draws
+from synthwright.generators.neural.encoding import TableEncoding
+from synthwright.generators.neural.weights import restore_weights, save_weights
 
 WEIGHTS_FILE = "weights.pt"
 ENCODING_FILE = "encoding.json"

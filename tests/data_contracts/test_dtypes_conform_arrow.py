@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema, arrow_type, to_arrow
-from data_contracts.conform import conform, empty_frame
-from data_contracts.dtypes import pandas_dtype, parse_column
-from data_contracts.io import contract_from_dict
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema, arrow_type, to_arrow
+from synthwright.data_contracts.conform import conform, empty_frame
+from synthwright.data_contracts.dtypes import pandas_dtype, parse_column
+from synthwright.data_contracts.io import contract_from_dict
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 
 
 def parse(values: object, **fields: object) -> tuple[list[object], list[bool], str]:

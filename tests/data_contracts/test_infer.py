@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.dtypes import parse_column
-from data_contracts.infer import MAX_CATEGORIES, infer_contract, pii_by_name
-from data_contracts.model import Column, ColumnKind, Contract, PiiKind
-from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+from synthwright.data_contracts.dtypes import parse_column
+from synthwright.data_contracts.infer import MAX_CATEGORIES, infer_contract, pii_by_name
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind
+from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
 
 
 def infer_one(values: object, name: str = "col") -> Column:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from support import REPO, mixed_contract
 
-from data_contracts.io import (
+from synthwright.data_contracts.io import (
     contract_fingerprint,
     contract_from_dict,
     contract_to_dict,
@@ -19,7 +19,7 @@ from data_contracts.io import (
     load_contract,
     save_contract,
 )
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError, UserInputError
 
 EXAMPLES = sorted((REPO / "data_contracts" / "examples").glob("*.yaml"))

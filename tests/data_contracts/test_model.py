@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from support import mixed_contract
 
-from data_contracts.model import Column, ColumnKind, Contract, PiiKind, RowBounds, Rule
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, RowBounds, Rule
 
 
 def _contract(columns: list[dict[str, Any]], **extra: Any) -> Contract:

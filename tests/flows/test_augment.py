@@ -18,7 +18,7 @@ import pytest
 from cli_support import Result, assert_clean_user_error, cli
 from support import REPO
 
-from pipelines.store import Store, read_version
+from synthwright.pipelines.store import Store, read_version
 
 CONTRACT = REPO / "data_contracts" / "examples" / "student_placements.yaml"
 REAL_ROWS, PLACED, NOT_PLACED = 215, 148, 67

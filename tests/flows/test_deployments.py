@@ -9,10 +9,10 @@ import pytest
 import yaml
 from support import REPO
 
-from flows.deployments import ENTRYPOINT, plan, wants_gpu
-from flows.synthesize import synthesize_spec_file
-from pipelines.spec import load_spec
 from synthwright.errors import ConfigError
+from synthwright.flows.deployments import ENTRYPOINT, plan, wants_gpu
+from synthwright.flows.synthesize import synthesize_spec_file
+from synthwright.pipelines.spec import load_spec
 
 EXAMPLES = REPO / "pipelines" / "examples"
 

@@ -17,8 +17,8 @@ import pytest
 from cli_support import cli
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.io import save_contract
-from data_contracts.model import Column, ColumnKind
+from synthwright.data_contracts.io import save_contract
+from synthwright.data_contracts.model import Column, ColumnKind
 
 ROWS = 200
 
@@ -132,7 +132,8 @@ def test_analytics_are_off_by_default():
     """In a process whose environment says nothing about it (the test session sets it too)."""
     env = {k: v for k, v in os.environ.items() if "ANALYTICS" not in k}
     code = (
-        "import flows\nfrom prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as s\nprint(s.value())\n"
+        "import synthwright.flows\n"
+        "from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as s\nprint(s.value())\n"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]

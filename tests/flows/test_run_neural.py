@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-from pipelines.cli import main
-from pipelines.store import Store
+from synthwright.pipelines.cli import main
+from synthwright.pipelines.store import Store
 
 DEMO = str(REPO / "pipelines" / "examples" / "demo.yaml")
 

@@ -1,5 +1,6 @@
-"""Tournaments, cross-run caching and retries of the synthesize flow, on the demo table, through a real
-Prefect server (the session's test server)."""
+"""What the Prefect runner adds to the graph, on the demo table, through a real Prefect server (the
+session's test server): cross-run caching, retries, a tournament's artifact and its contenders on a
+Dask cluster. (Tournaments themselves are tested without Prefect in tests/pipelines/test_run.py.)"""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-from flows.synthesize import run_pipeline
-from flows.tasks import COMPLETE, is_transient_io_error
-from pipelines import steps
-from pipelines.spec import load_spec
-from pipelines.store import Store
-from synthwright.errors import ConfigError, GateFailedError, SourceError
+from synthwright.errors import SourceError
+from synthwright.flows.synthesize import run_pipeline
+from synthwright.flows.tasks import COMPLETE, is_transient_io_error
+from synthwright.pipelines import steps
+from synthwright.pipelines.spec import load_spec
 
 DEMO = REPO / "pipelines" / "examples" / "demo.yaml"
 CONTENDERS = [
@@ -28,6 +28,10 @@ def demo_spec(root: Path, *overrides: str):
     return load_spec(DEMO, [f"output.root={root}", "sample.rows=300", *overrides])
 
 
+def run_flow(spec) -> dict:
+    return run_pipeline(spec).to_dict()
+
+
 def part_bytes(result: dict) -> bytes:
     return next(Path(result["version_dir"]).glob("part-*.parquet")).read_bytes()
 
@@ -35,26 +39,7 @@ def part_bytes(result: dict) -> bytes:
 @pytest.fixture(scope="module")
 def tournament(prefect_api_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("tournament")
-    return root, run_pipeline(demo_spec(root, *CONTENDERS))
-
-
-def test_a_tournament_publishes_the_best_passing_contender_and_never_the_bootstrap(tournament):
-    root, result = tournament
-    assert result["status"] == "published"
-    record = result["tournament"]
-    contenders = {c["contender"]: c for c in record["contenders"]}
-    assert set(contenders) == {"copula", "bootstrap", "ctgan"}
-    assert record["winner"] != "bootstrap"
-    bootstrap = contenders["bootstrap"]
-    assert not bootstrap["passed"] and {"exact_match_excess", "mia_auc"} <= set(bootstrap["failed_gates"])
-    passing = [c for c in record["contenders"] if c["passed"]]
-    assert record["winner"] == min(passing, key=lambda c: c["fidelity_error"])["contender"]
-    manifest = json.loads((Path(result["version_dir"]) / "manifest.json").read_text())
-    assert manifest["run"]["tournament"] == record
-    assert manifest["generator"]["name"] == contenders[record["winner"]]["generator"]
-    assert record["reason"].startswith(f"{record['winner']} passes every gate")
-    assert "bootstrap failed" in record["reason"]
-    assert {f"fit[{name}]" for name in contenders} <= set(result["timings"])
+    return root, run_flow(demo_spec(root, *CONTENDERS))
 
 
 def test_a_tournament_posts_its_table_artifact(tournament, prefect_api_url):
@@ -71,65 +56,40 @@ def test_a_tournament_posts_its_table_artifact(tournament, prefect_api_url):
     assert "winner:" in found[0].description
 
 
-def test_a_tournament_nobody_passes_publishes_nothing_and_says_which_gate_each_failed(
-    prefect_api_url, tmp_path
-):
-    with pytest.raises(GateFailedError, match="no contender passed every gate") as info:
-        run_pipeline(
-            demo_spec(tmp_path, "generators=[{name: copula}, {name: bootstrap}]", "gates.trend_error_max=0.1")
-        )
-    message = str(info.value)
-    assert "copula failed trend_error" in message and "bootstrap failed" in message
-    assert Store(tmp_path).versions("student_placements") == []
-    folder = Path(info.value.report_dir)
-    record = json.loads((folder / "rejection.json").read_text())
-    assert record["tournament"]["winner"] is None
-    assert sorted(p.name for p in folder.glob("report-*.html")) == [
-        "report-bootstrap.html",
-        "report-copula.html",
-    ]
-
-
-def test_a_bad_contender_config_stops_the_run_before_any_fit(prefect_api_url, tmp_path):
-    with pytest.raises(ConfigError, match=r"(?s)generators\[ctgan\]: .*epochz"):
-        run_pipeline(demo_spec(tmp_path, "generators=[{name: copula}, {name: ctgan, config: {epochz: 1}}]"))
-    assert not (tmp_path / "student_placements").exists()
-
-
 def test_an_unchanged_rerun_reuses_every_step_and_publishes_the_same_bytes(prefect_api_url, tmp_path):
-    first = run_pipeline(demo_spec(tmp_path))
-    second = run_pipeline(demo_spec(tmp_path))
+    first = run_flow(demo_spec(tmp_path))
+    second = run_flow(demo_spec(tmp_path))
     assert first["cached_steps"] == [] and second["version"] == "v000002"
-    assert second["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample", "evaluate"]
+    assert second["cached_steps"] == ["ingest", "validate_input", "split", "fit", "sample", "evaluate"]
     assert part_bytes(first) == part_bytes(second)
     manifest = json.loads((Path(second["version_dir"]) / "manifest.json").read_text())
     assert manifest["run"]["cached_steps"] == second["cached_steps"]
     assert manifest["run"]["flow_run_id"] == second["flow_run_id"] != first["flow_run_id"]
     # new gates re-evaluate, but reuse the fitted model and its sample
-    regated = run_pipeline(demo_spec(tmp_path, "gates.shape_error_max=19.5"))
-    assert regated["cached_steps"] == ["ingest", "check_input", "split", "fit", "sample"]
+    regated = run_flow(demo_spec(tmp_path, "gates.shape_error_max=19.5"))
+    assert regated["cached_steps"] == ["ingest", "validate_input", "split", "fit", "sample"]
 
 
 def test_without_the_cache_nothing_is_read_or_written_there(prefect_api_url, tmp_path, private_cache):
-    first = run_pipeline(demo_spec(tmp_path))
+    first = run_flow(demo_spec(tmp_path))
     before = sorted(p for p in private_cache.rglob("*") if p.is_file())
-    uncached = run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
+    uncached = run_flow(demo_spec(tmp_path, "cache.enabled=false"))
     assert uncached["cached_steps"] == [] and part_bytes(uncached) == part_bytes(first)
     assert sorted(p for p in private_cache.rglob("*") if p.is_file()) == before
 
 
 def test_a_deleted_cache_folder_is_recomputed_not_trusted(prefect_api_url, tmp_path, private_cache):
-    first = run_pipeline(demo_spec(tmp_path))
+    first = run_flow(demo_spec(tmp_path))
     (fit_folder,) = (private_cache / "fit").iterdir()
     (fit_folder / COMPLETE).unlink()  # as a crash half-way through writing the model would leave it
-    second = run_pipeline(demo_spec(tmp_path))
+    second = run_flow(demo_spec(tmp_path))
     assert "fit" not in second["cached_steps"] and (fit_folder / COMPLETE).is_file()
     assert part_bytes(first) == part_bytes(second)
 
 
 def test_a_new_cache_folder_is_private(prefect_api_url, tmp_path):
     cache = tmp_path / "new" / "cache"
-    run_pipeline(demo_spec(tmp_path, f"cache.root={cache}"))
+    run_flow(demo_spec(tmp_path, f"cache.root={cache}"))
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700  # it holds real rows
     assert {p.name for p in cache.iterdir()} >= {"ingest", "split", "fit", "sample", "evaluate"}
 
@@ -145,7 +105,7 @@ def test_a_transient_read_error_is_retried(prefect_api_url, tmp_path, monkeypatc
         return real(*args, **kwargs)
 
     monkeypatch.setattr(steps, "ingest", flaky)
-    result = run_pipeline(demo_spec(tmp_path, "cache.enabled=false"))
+    result = run_flow(demo_spec(tmp_path, "cache.enabled=false"))
     assert result["status"] == "published" and len(calls) == 2
 
 
@@ -162,7 +122,7 @@ def test_bad_input_is_not_retried(prefect_api_url, tmp_path, monkeypatch):
     empty.write_text("")
     spec = demo_spec(tmp_path, "source.builtin=null", f"source.path={empty}")
     with pytest.raises(SourceError, match="empty"):
-        run_pipeline(spec)
+        run_flow(spec)
     assert len(calls) == 1
 
 
@@ -199,6 +159,6 @@ def test_a_tournament_on_a_dask_cluster_picks_the_same_winner_and_bytes(
     """The same contenders on a local Dask cluster (worker processes) as on the thread pool."""
     pytest.importorskip("prefect_dask")
     _, threads = tournament
-    dask = run_pipeline(demo_spec(tmp_path, *CONTENDERS, "runner.kind=dask", "cache.enabled=false"))
+    dask = run_flow(demo_spec(tmp_path, *CONTENDERS, "runner.kind=dask", "cache.enabled=false"))
     assert dask["tournament"]["winner"] == threads["tournament"]["winner"]
     assert part_bytes(dask) == part_bytes(threads)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.columns import ColumnPlan
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.generators.columns import ColumnPlan
 
 
 def _dates(*values: str | None) -> pd.Series:

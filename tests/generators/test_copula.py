@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from support import make_mixed_frame, mixed_contract
 
-from generators.copula import FIT_MAX_ROWS
-from generators.registry import create_generator
+from synthwright.generators.copula import FIT_MAX_ROWS
+from synthwright.generators.registry import create_generator
 
 
 def test_more_rows_than_max_fit_rows_fits_a_seeded_sample_and_says_so():
@@ -24,7 +24,7 @@ def test_more_rows_than_max_fit_rows_fits_a_seeded_sample_and_says_so():
 
 
 def test_the_rows_fitted_are_recorded_and_survive_a_save(tmp_path):
-    from generators.base import Generator
+    from synthwright.generators.base import Generator
 
     frame, contract = make_mixed_frame(rows=160, seed=3), mixed_contract()
     capped = create_generator("copula", {"max_fit_rows": 80}, seed=5).fit(frame, contract)

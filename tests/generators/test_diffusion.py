@@ -1,5 +1,6 @@
-"""The `diffusion` generator: presets, learning, conditions on every column kind, seeds, the time budget,
-the save folder, CUDA and the command line.
+"""The `diffusion` generator: presets, learning (conditions that move the other columns), nulls and
+pooled categories, seeds, the time budget, the save folder, CUDA and the command line. Conditions on every
+column kind, and the ones refused, are checked for every conditional generator in test_conformance.py.
 
 Small seeded frames and the `fast` preset (a second a fit): these check the machinery. One test fits a
 little longer on a two-group table and fails if the model does not learn it.
@@ -18,13 +19,13 @@ from cli_support import Result, cli, cli_captured, logging_restored
 from support import make_mixed_frame, mixed_contract
 from test_conformance import assert_conforms
 
-from data_contracts.io import save_contract
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.base import Generator
-from generators.diffusion.generator import PRESETS, DiffusionConfig
-from generators.registry import create_generator
-from pipelines.ingest import ingest
-from synthwright.errors import ConfigError, UserInputError
+from synthwright.data_contracts.io import save_contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.errors import ConfigError
+from synthwright.generators.base import Generator
+from synthwright.generators.diffusion.generator import PRESETS, DiffusionConfig
+from synthwright.generators.registry import create_generator
+from synthwright.pipelines.ingest import ingest
 
 FAST = {"preset": "fast"}
 KNOBS = ["epochs", "batch_size", "hidden", "depth", "sampling_steps"]
@@ -239,113 +240,7 @@ def test_per_row_conditions_stay_with_their_rows_across_sampling_batches(two_gro
     assert sample.loc[~fixed, "group"].nunique() == 2  # the free rows are the model's choice
 
 
-# ---- conditions ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("column", "value", "expected"),
-    [
-        ("colour", "green", "green"),
-        ("age", 40, 40),
-        ("age", "79", 79),  # read as the contract says; the edge of the range
-        ("income", 12345.67, 12345.67),
-        ("income", 99_999.0, 99_999.0),  # inside the contract, beyond every training value
-        ("member", True, True),
-        ("member", "false", False),
-        ("start_date", "2024-03-01", pd.Timestamp("2024-03-01")),
-    ],
-)
-def test_a_condition_holds_exactly_in_every_row(fitted, column, value, expected):
-    generator, _, contract = fitted
-    sample = generator.sample(30, conditions={column: value})
-    assert_conforms(sample, contract)
-    assert len(sample) == 30
-    assert (sample[column] == expected).all(), sample[column].unique()
-
-
-def test_several_conditions_at_once(fitted):
-    generator, _, contract = fitted
-    conditions = {
-        "colour": "blue", "age": 25, "income": 5000.5, "member": False, "start_date": "2024-10-01",
-    }  # fmt: skip
-    sample = generator.sample(25, conditions=conditions)
-    assert_conforms(sample, contract)  # end_date, learned as a gap, stays on or after start_date
-    assert (sample["colour"] == "blue").all() and (sample["age"] == 25).all()
-    assert (sample["income"] == 5000.5).all() and sample["member"].eq(False).all()
-    assert (sample["start_date"] == pd.Timestamp("2024-10-01")).all()
-    assert sample["end_date"].nunique() > 1  # the free columns still vary
-
-
-def test_per_row_conditions_leave_null_cells_free(fitted):
-    generator, _, contract = fitted
-    table = pd.DataFrame(
-        {
-            "colour": ["red", None, "blue", None] * 8,
-            "age": pd.array([None, 30, None, 61] * 8, dtype="Int64"),
-            "income": [1000.5, None, None, 70_000.0] * 8,
-            "member": pd.array([None, True, False, None] * 8, dtype="boolean"),
-            "start_date": [None, "2024-05-05", None, None] * 8,
-        }
-    )
-    sample = generator.sample(len(table), conditions=table)
-    assert_conforms(sample, contract)
-    for name in table.columns:
-        asked = table[name]
-        fixed = asked.notna().to_numpy()
-        if name == "start_date":
-            asked = pd.to_datetime(asked)
-        got = sample[name].to_numpy()[fixed]
-        assert (got == asked.to_numpy()[fixed]).all(), name
-        assert sample.loc[~fixed, name].nunique(dropna=False) > 1, name  # free cells are not one value
-
-
-def test_a_conditions_table_must_have_one_row_per_output_row(fitted):
-    generator, _, _ = fitted
-    with pytest.raises(UserInputError, match="rows were asked for"):
-        generator.sample(5, conditions=pd.DataFrame({"colour": ["red"] * 4}))
-
-
-@pytest.mark.parametrize(
-    ("conditions", "error"),
-    [
-        ({"shoe_size": 42}, "unknown column 'shoe_size'"),
-        ({"colour": "purple"}, "not one of the contract's categories"),
-        ({"age": 5}, "outside the contract's range"),
-        ({"income": 1e9}, "outside the contract's range"),
-        ({"member": "perhaps"}, "cannot be read as boolean"),
-        ({"customer_id": 1003}, "it is an identifier"),
-        ({"email": "person1@example.com"}, "personal data"),
-        ({"end_date": "2024-03-01"}, "learns it as a gap"),
-        ({"colour": None}, "conditions must be values"),
-    ],
-)
-def test_conditions_the_contract_cannot_hold_are_refused(fitted, conditions, error):
-    generator, _, _ = fitted
-    with pytest.raises(ConfigError, match=error):
-        generator.sample(10, conditions=conditions)
-
-
-def test_a_category_never_seen_in_training_is_refused():
-    frame, contract = make_mixed_frame(rows=120, seed=6), mixed_contract()
-    frame["colour"] = frame["colour"].replace("blue", "green")
-    generator = make(epochs=1).fit(frame, contract)
-    with pytest.raises(ConfigError, match="never occurs in the training data") as info:
-        generator.sample(5, conditions={"colour": "blue"})
-    assert "colour='blue'" in str(info.value) and info.value.hint
-    with pytest.raises(ConfigError, match="never occurs in the training data"):
-        generator.sample(2, conditions=pd.DataFrame({"colour": ["red", "blue"]}))
-    assert (generator.sample(5, conditions={"colour": "red"})["colour"] == "red").all()
-
-
-def test_a_condition_on_a_value_pooled_beyond_max_categories():
-    frame, contract = make_mixed_frame(rows=160, seed=9), mixed_contract()
-    frame["colour"] = frame["colour"].fillna("red")  # a pooled null: the next test
-    generator = make(max_categories=2).fit(frame, contract)
-    colour = next(c for c in generator.encoding_.columns if c.name == "colour")
-    assert sorted(colour.rare_values) == ["blue", "green"]
-    assert (generator.sample(20, conditions={"colour": "blue"})["colour"] == "blue").all()
-    free = generator.sample(300)["colour"]
-    assert set(free) == {"blue", "green", "red"}  # the pooled slot is drawn out into its values
+# ---- nulls and pooled categories (conditions on every column kind: test_conformance.py) ----------------
 
 
 def test_a_null_pooled_beyond_max_categories_fits_and_is_made():
@@ -398,18 +293,6 @@ def test_a_condition_on_a_number_with_nulls_makes_it_present():
     table = pd.DataFrame({"spend": [10.0, None] * 20, "vip": pd.array([None, True] * 20, dtype="boolean")})
     sample = generator.sample(40, conditions=table)
     assert (sample["spend"].iloc[::2] == 10.0).all() and sample["vip"].iloc[1::2].all()
-
-
-def test_the_conditional_sample_is_seeded(fitted):
-    generator, _, _ = fitted
-    conditions = {"colour": "blue", "age": 33}
-    first = generator.sample(20, conditions=conditions, seed=11)
-    pd.testing.assert_frame_equal(first, generator.sample(20, conditions=conditions, seed=11))
-    assert not first.equals(generator.sample(20, conditions=conditions, seed=12))
-    table = pd.DataFrame({"income": [100.0, None] * 10})
-    pd.testing.assert_frame_equal(
-        generator.sample(20, conditions=table, seed=3), generator.sample(20, conditions=table, seed=3)
-    )
 
 
 # ---- seeds and sampling steps ------------------------------------------------------------------------------

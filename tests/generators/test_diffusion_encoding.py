@@ -1,5 +1,5 @@
-"""The diffusion generator's encoding (generators.diffusion.encoding): quantile normal scores for numbers
-and datetimes, class codes for categories and null flags, and the way back.
+"""The diffusion generator's encoding (synthwright.generators.diffusion.encoding): quantile normal scores for
+numbers and datetimes, class codes for categories and null flags, and the way back.
 
 encode → decode must give the training values back: whole numbers and date-only days exactly, a tied
 float (a spike) exactly, nulls where they were; the scores of a continuous column are standard normal.
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.diffusion.encoding import DiffusionEncoding, QuantileEncoding
-from generators.neural.encoding import OTHER, DiscreteEncoding
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.generators.diffusion.encoding import DiffusionEncoding, QuantileEncoding
+from synthwright.generators.neural.encoding import OTHER, DiscreteEncoding
 
 ROWS = 1000
 SPIKE = 2.5

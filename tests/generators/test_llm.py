@@ -1,6 +1,7 @@
 """The `llm` generator (our own transformer from scratch): presets, output that conforms, seeds, the save
-folder, rows valid by construction, learning, conditions on every column kind, text columns, the
-sampling knobs, the time budget and CUDA.
+folder, rows valid by construction, learning (conditions that move the other columns), text columns, the
+sampling knobs, the time budget and CUDA. Conditions on every column kind, and the ones refused, are
+checked for every conditional generator in test_conformance.py.
 
 Small seeded frames and the `fast` preset: these check the machinery. Two fixtures fit longer and fail
 if the model does not learn: a two-group table (a number that depends on a category) and a table of
@@ -20,12 +21,12 @@ import torch
 from support import make_mixed_frame, mixed_contract
 from test_conformance import assert_conforms
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.base import Generator, seeded
-from generators.llm.generator import PRESETS, LLMConfig, LLMGenerator
-from generators.llm.tokens import RowVocabulary
-from generators.registry import create_generator
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError
+from synthwright.generators.base import Generator, seeded
+from synthwright.generators.llm.generator import PRESETS, LLMConfig, LLMGenerator
+from synthwright.generators.llm.tokens import RowVocabulary
+from synthwright.generators.registry import create_generator
 
 FAST = {"preset": "fast"}
 KNOBS = ["epochs", "batch_size", "width", "depth", "heads"]
@@ -473,80 +474,6 @@ def test_temperature_and_top_p_change_the_spread_and_the_rows_stay_valid(
     assert spread["nucleus"]["value"].nunique() < base["value"].nunique()
     # a hot model strays from the learned groups: more values far from both 10 and 90
     assert _far(spread["cold"]) <= _far(base) < _far(spread["hot"])
-
-
-# ---- conditions ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("column", "value", "expected"),
-    [
-        ("colour", "green", "green"),
-        ("age", 40, 40),
-        ("age", "79", 79),  # read as the contract says; the edge of the range
-        ("income", 12345.67, 12345.67),
-        ("income", 99_999.0, 99_999.0),  # inside the contract, beyond every training value
-        ("income", -19_999.99, -19_999.99),
-        ("member", True, True),
-        ("member", "false", False),
-        ("start_date", "2024-03-01", pd.Timestamp("2024-03-01")),
-    ],
-)
-def test_a_condition_holds_exactly_in_every_row(fitted, column, value, expected):
-    generator, _, contract = fitted
-    sample = generator.sample(30, conditions={column: value})
-    assert_conforms(sample, contract)
-    assert len(sample) == 30
-    assert (sample[column] == expected).all(), sample[column].unique()
-
-
-def test_several_conditions_at_once(fitted):
-    generator, _, contract = fitted
-    conditions = {
-        "colour": "blue", "age": 25, "income": 5000.5, "member": False, "start_date": "2024-10-01",
-    }  # fmt: skip
-    sample = generator.sample(25, conditions=conditions)
-    assert_conforms(sample, contract)  # end_date, learned as a gap, stays on or after start_date
-    assert (sample["colour"] == "blue").all() and (sample["age"] == 25).all()
-    assert (sample["income"] == 5000.5).all() and sample["member"].eq(False).all()
-    assert (sample["start_date"] == pd.Timestamp("2024-10-01")).all()
-    assert sample["end_date"].nunique() > 1  # the free columns still vary
-
-
-def test_per_row_conditions_leave_null_cells_free(fitted):
-    generator, _, contract = fitted
-    table = pd.DataFrame(
-        {
-            "colour": ["red", None, "blue", None] * 8,
-            "age": pd.array([None, 30, None, 61] * 8, dtype="Int64"),
-            "income": [1000.5, None, None, 70_000.0] * 8,
-            "member": pd.array([None, True, False, None] * 8, dtype="boolean"),
-            "start_date": [None, "2024-05-05", None, None] * 8,
-        }
-    )
-    sample = generator.sample(len(table), conditions=table)
-    assert_conforms(sample, contract)
-    for name in table.columns:
-        asked = table[name]
-        fixed = asked.notna().to_numpy()
-        if name == "start_date":
-            asked = pd.to_datetime(asked)
-        got = sample[name].to_numpy()[fixed]
-        assert (got == asked.to_numpy()[fixed]).all(), name
-        assert sample.loc[~fixed, name].nunique(dropna=False) > 1, name  # free cells are not one value
-
-
-def test_a_category_never_seen_in_training_is_refused():
-    frame, contract = make_mixed_frame(rows=120, seed=6), mixed_contract()
-    frame["colour"] = frame["colour"].replace("blue", "green")
-    generator = make(epochs=1).fit(frame, contract)
-    with pytest.raises(ConfigError, match="never occurs in the training data") as info:
-        generator.sample(5, conditions={"colour": "blue"})
-    assert "colour='blue'" in str(info.value) and info.value.hint
-    with pytest.raises(ConfigError, match="never occurs in the training data"):
-        generator.sample(2, conditions=pd.DataFrame({"colour": ["red", "blue"]}))
-    assert (generator.sample(5, conditions={"colour": "red"})["colour"] == "red").all()
-    assert "blue" not in set(generator.sample(200)["colour"].dropna())
 
 
 # ---- text columns -------------------------------------------------------------------------------------

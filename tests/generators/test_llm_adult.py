@@ -11,17 +11,17 @@ import pytest
 import torch
 from support import REPO
 
-from data_contracts.conform import rows_inside
-from data_contracts.model import ColumnKind
-from generators.base import seeded
-from generators.registry import create_generator
-from validators.contract import check_contract
+from synthwright.data_contracts.conform import rows_inside
+from synthwright.data_contracts.model import ColumnKind
+from synthwright.generators.base import seeded
+from synthwright.generators.registry import create_generator
+from synthwright.validators.contract import validate_contract
 
 
 @pytest.fixture(scope="module")
 def adult(adult_path):
-    from data_contracts.io import load_contract
-    from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+    from synthwright.data_contracts.io import load_contract
+    from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
 
     contract = load_contract(REPO / "data_contracts" / "examples" / "adult.yaml")
     frame = ingest(adult_path, ReadOptions(na_values=[*DEFAULT_NA_VALUES, "?"]), contract).frame
@@ -53,7 +53,7 @@ def test_every_row_the_model_writes_is_inside_the_contract(model, adult):
 
 def test_the_synthetic_table_passes_the_contracts_great_expectations_suite(model, adult):
     _, contract = adult
-    report = check_contract(model.sample(2000, seed=4), contract, source="llm on Adult")
+    report = validate_contract(model.sample(2000, seed=4), contract, source="llm on Adult")
     assert report.passed, report.summary()
 
 

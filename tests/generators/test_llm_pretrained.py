@@ -23,11 +23,11 @@ import pytest
 import torch
 from test_conformance import assert_conforms
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.base import Generator, seeded
-from generators.llm import pretrained
-from generators.registry import create_generator
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError, MissingDependencyError
+from synthwright.generators.base import Generator, seeded
+from synthwright.generators.llm import pretrained
+from synthwright.generators.registry import create_generator
 
 EOS = "<|endoftext|>"
 WORDS = ["hello", "world", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "red", "green"]
@@ -608,10 +608,10 @@ def test_the_prefix_check_on_category_tries(sequences, ok):
             node = node.setdefault(token, {})
         node.setdefault(None, []).append(slot)
     if ok:
-        pretrained._check_prefix_free(trie, "x")
+        pretrained._require_prefix_free(trie, "x")
     else:
         with pytest.raises(ConfigError, match="column 'x'"):
-            pretrained._check_prefix_free(trie, "x")
+            pretrained._require_prefix_free(trie, "x")
 
 
 # ---- the context window ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The llm generator's row vocabulary (generators.llm.tokens): model columns ↔ rows of tokens, the bins
-and offset digits of numbers, the grid a float is written on, and the rules that keep a sampled row
+"""The llm generator's row vocabulary (synthwright.generators.llm.tokens): model columns ↔ rows of tokens, the
+bins and offset digits of numbers, the grid a float is written on, and the rules that keep a sampled row
 inside the contract.
 
 encode → decode must give the values back exactly, for every column kind and for any value on the
@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import torch
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.llm.tokens import (
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.errors import ConfigError
+from synthwright.generators.llm.tokens import (
     BOS,
     CategoryField,
     NumberField,
@@ -29,7 +30,6 @@ from generators.llm.tokens import (
     _smallest_radix,
     unit_of,
 )
-from synthwright.errors import ConfigError
 
 ROWS = 400
 KNOBS = {

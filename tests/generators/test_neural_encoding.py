@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.model import Column, ColumnKind, Contract
-from generators.neural.encoding import OTHER, DiscreteEncoding, NumericEncoding, TableEncoding
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.generators.neural.encoding import OTHER, DiscreteEncoding, NumericEncoding, TableEncoding
 
 ROWS = 300
 

@@ -9,9 +9,9 @@ import torch
 from ctgan.synthesizers.ctgan import Discriminator
 from ctgan.synthesizers.ctgan import Generator as Network
 
-from generators.neural.gathered import GatheredGenerator
-from generators.neural.runtime import critic_scores
 from synthwright.errors import GeneratorError
+from synthwright.generators.neural.critic import critic_scores
+from synthwright.generators.neural.gathered import GatheredGenerator
 
 NOISE, CONDITION, ROWS = 8, 5, 32
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generators.timestamps import add_gap, datetimes_from_seconds
+from synthwright.generators.timestamps import add_gap, datetimes_from_seconds
 
 
 def test_the_pandas_call_it_replaces_raises_on_these_inputs():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.augment_plan import Plan, matches, plan_augmentation
-from pipelines.augment_request import AugmentRequest, load_request
 from synthwright.errors import ConfigError, UserInputError
+from synthwright.pipelines.augment_plan import Plan, matches, plan_augmentation
+from synthwright.pipelines.augment_request import AugmentRequest, load_request
 
 BASE = {"dataset": "placements-more", "source": {"builtin": "student_placements"}, "target": "placed"}
 
@@ -88,7 +88,7 @@ def test_load_request_resolves_paths_from_the_file_and_a_form_override_replaces_
 
 def test_the_pipeline_spec_carries_the_requests_settings_and_only_the_pipelines_gates():
     asked = request(rows=10, seed=3, gates={"shape_error_max": 30, "minority_f1_lift_min": 0.0})
-    spec = asked.pipeline_spec(None, None)
+    spec = asked.pipeline_spec()
     assert spec.dataset == "placements-more" and spec.seed == 3 and spec.target == "placed"
     assert spec.source.builtin == "student_placements"
     assert spec.gates.shape_error_max == 30 and not hasattr(spec.gates, "minority_f1_lift_min")

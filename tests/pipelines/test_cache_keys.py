@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-from pipelines.cache_keys import CACHE_DIR_ENV, cache_root, run_keys
-from pipelines.spec import load_spec
+from synthwright.data_contracts.io import load_contract
+from synthwright.pipelines.cache_keys import CACHE_DIR_ENV, cache_root, run_keys
+from synthwright.pipelines.spec import load_spec
 
 DEMO = REPO / "pipelines" / "examples" / "demo.yaml"
 
 
 def keys(root: Path, *overrides: str):
-    return run_keys(load_spec(DEMO, list(overrides)), root)
+    spec = load_spec(DEMO, list(overrides))
+    return run_keys(spec, root, load_contract(spec.contract) if spec.contract else None)
 
 
 def test_the_same_spec_gives_the_same_keys(tmp_path):
@@ -46,7 +48,7 @@ def test_a_change_invalidates_its_step_and_every_step_after(tmp_path, override, 
         assert (before != after) == expect_change, (step, override)
 
 
-def test_the_source_bytes_and_contract_bytes_are_in_the_key(tmp_path):
+def test_the_source_bytes_and_the_contracts_content_are_in_the_key(tmp_path):
     source = tmp_path / "data.csv"
     source.write_text("a,b\n1,x\n2,y\n3,x\n")
     first = keys(tmp_path, "source.builtin=null", f"source.path={source}", "contract=null", "target=null")
@@ -57,6 +59,8 @@ def test_the_source_bytes_and_contract_bytes_are_in_the_key(tmp_path):
     contract.write_text((REPO / "data_contracts" / "examples" / "student_placements.yaml").read_text())
     with_copy = keys(tmp_path, f"contract={contract}")
     contract.write_text(contract.read_text() + "\n# a comment\n")
+    assert keys(tmp_path, f"contract={contract}").ingest == with_copy.ingest
+    contract.write_text(contract.read_text().replace("dataset: student_placements", "dataset: renamed"))
     assert keys(tmp_path, f"contract={contract}").ingest != with_copy.ingest
 
 

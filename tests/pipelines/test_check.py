@@ -17,15 +17,15 @@ import yaml
 from cli_support import assert_clean_user_error, cli, logging_restored
 from support import REPO, make_mixed_frame, mixed_contract
 
-from data_contracts.io import contract_fingerprint, contract_to_dict, save_contract
-from data_contracts.model import DriftThresholds
-from pipelines.check import CheckOutcome
-from pipelines.check_formats import MARKDOWN_FAILURES_SHOWN, to_markdown
-from pipelines.cli import app
-from pipelines.store import MANIFEST, Store
+from synthwright.data_contracts.io import contract_fingerprint, contract_to_dict, save_contract
+from synthwright.data_contracts.model import DriftThresholds
 from synthwright.files import file_sha256
-from validators.contract import CheckResult
-from validators.gates import Metric, Scorecard
+from synthwright.pipelines.check import CheckOutcome
+from synthwright.pipelines.check_formats import MARKDOWN_FAILURES_SHOWN, to_markdown
+from synthwright.pipelines.cli import app
+from synthwright.pipelines.store import MANIFEST, Store
+from synthwright.validators.contract import CheckResult
+from synthwright.validators.gates import Metric, Scorecard
 
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 
@@ -312,7 +312,7 @@ def publish(root: Path, report: Path) -> Path:
         "gate": {"passed": scorecard.passed},
     }
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pipelines.store.ROWS_PER_PART", 50)
+        patch.setattr("synthwright.pipelines.store.ROWS_PER_PART", 50)
         version = Store(root).publish(
             "mixed", make_mixed_frame(120), contract, manifest, attachments={"report.html": report}
         )

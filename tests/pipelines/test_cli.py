@@ -1,7 +1,7 @@
 """The `synthwright` command line: exit codes, messages, and the files each command writes.
 
-Most tests call `pipelines.cli.main` in-process (fast); a few run the installed console script in a
-real subprocess, to prove what a user at a terminal sees.
+Most tests call `synthwright.pipelines.cli.main` in-process (fast); a few run the installed console script in
+a real subprocess, to prove what a user at a terminal sees.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from cli_support import Result, assert_clean_user_error, cli, exit_code, logging
 from support import REPO, make_mixed_frame, mixed_contract
 
 import synthwright
-from data_contracts.io import contract_from_dict, load_contract, save_contract
-from generators.registry import generator_class
-from pipelines.frames import read_frame
-from pipelines.ingest import builtin_path, ingest
+from synthwright.data_contracts.io import contract_from_dict, load_contract, save_contract
+from synthwright.generators.registry import generator_class
+from synthwright.pipelines.frames import read_frame
+from synthwright.pipelines.ingest import builtin_path, ingest
 
 SCRIPT = Path(sys.executable).parent / "synthwright"
 PLACEMENTS_CONTRACT = REPO / "data_contracts" / "examples" / "student_placements.yaml"

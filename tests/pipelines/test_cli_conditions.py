@@ -16,10 +16,10 @@ import pytest
 from cli_support import Result, assert_clean_user_error, cli, cli_captured, logging_restored
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.io import save_contract
-from generators.base import ProgressUpdate
-from pipelines.ingest import ingest
-from pipelines.progress import ProgressLog, progress_display
+from synthwright.data_contracts.io import save_contract
+from synthwright.generators.base import ProgressUpdate
+from synthwright.pipelines.ingest import ingest
+from synthwright.pipelines.progress import ProgressLog, progress_display
 
 # ----------------------------------------------------------------------------------------------------------
 # Helpers

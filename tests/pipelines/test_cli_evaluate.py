@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.io import save_contract
-from pipelines.cli import main
-from pipelines.frames import write_frame
+from synthwright.data_contracts.io import save_contract
+from synthwright.pipelines.cli import main
+from synthwright.pipelines.frames import write_frame
 
 ROWS = 600
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from support import REPO
 
-from generators.registry import create_generator
-from pipelines.spec import load_spec
+from synthwright.generators.registry import create_generator
+from synthwright.pipelines.spec import load_spec
 
 EXAMPLES = sorted((REPO / "pipelines" / "examples").glob("*.yaml"))
 

@@ -14,17 +14,17 @@ import pyarrow.parquet as pq
 import pytest
 from support import REPO, make_mixed_frame
 
-from data_contracts.io import load_contract
-from data_contracts.model import Column, ColumnKind, Contract
-from pipelines.ingest import (
+from synthwright.data_contracts.io import load_contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.errors import SourceError, UserInputError
+from synthwright.pipelines.ingest import (
     DEFAULT_NA_VALUES,
-    IngestResult,
+    ParsedSource,
     ReadOptions,
     builtin_path,
     builtin_tables,
     ingest,
 )
-from synthwright.errors import SourceError, UserInputError
 
 EXPECTED_DTYPES = {
     "customer_id": "Int64",
@@ -99,7 +99,7 @@ def test_each_format_reads_the_table_in_the_contract_dtypes(tmp_path, mixed_fram
     path = writer(mixed_frame, tmp_path / f"mixed{suffix}")
     result = ingest(path, contract=mixed)
 
-    assert isinstance(result, IngestResult)
+    assert isinstance(result, ParsedSource)
     assert {name: str(dtype) for name, dtype in result.frame.dtypes.items()} == EXPECTED_DTYPES
     assert result.parse_failures == []
     assert result.contract_inferred is False
@@ -301,7 +301,7 @@ def test_values_that_cannot_be_parsed_become_parse_failures(tmp_path):
 
 
 def test_parse_failure_examples_are_capped(tmp_path):
-    from validators.contract import MAX_EXAMPLES
+    from synthwright.validators.contract import MAX_EXAMPLES
 
     path = tmp_path / "many.csv"
     path.write_text("n\n" + "".join(f"bad{i}\n" for i in range(20)) + "7\n", encoding="utf-8")

@@ -21,10 +21,10 @@ import pytest
 from store_support import assert_same_values, build_contract, build_frame, child_source
 from support import REPO, make_mixed_frame
 
-from data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema
-from pipelines.store import Store, check_dataset_name, read_version
+from synthwright.data_contracts.arrow import CONTRACT_METADATA_KEY, arrow_schema
 from synthwright.errors import ConfigError, SourceError
 from synthwright.files import file_sha256
+from synthwright.pipelines.store import Store, read_version, validate_dataset_name
 
 STORE_FIELDS = {"version", "dataset", "rows", "files", "attachments", "created_at"}
 
@@ -35,7 +35,7 @@ STORE_FIELDS = {"version", "dataset", "rows", "files", "attachments", "created_a
 
 CHILD_MAIN = """
 import os, sys
-from pipelines.store import Store
+from synthwright.pipelines.store import Store
 
 mode, root, dataset, writer = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[6]
 rows, seed = int(sys.argv[4]), int(sys.argv[5])
@@ -360,7 +360,7 @@ GOOD_NAMES = ["a", "mixed", "student_placements", "adult-2024.v2", "0abc", "x" *
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_bad_dataset_names_are_rejected(tmp_path, name, mixed_frame, mixed):
     with pytest.raises(ConfigError, match="invalid dataset name"):
-        check_dataset_name(name)
+        validate_dataset_name(name)
     store = Store(tmp_path / "out")
     with pytest.raises(ConfigError):
         store.publish(name, mixed_frame, mixed, {})
@@ -372,12 +372,12 @@ def test_bad_dataset_names_are_rejected(tmp_path, name, mixed_frame, mixed):
 @pytest.mark.parametrize("name", [None, 5])
 def test_non_string_dataset_names_are_rejected(name):
     with pytest.raises(ConfigError):
-        check_dataset_name(name)
+        validate_dataset_name(name)
 
 
 @pytest.mark.parametrize("name", GOOD_NAMES)
 def test_normal_dataset_names_are_accepted(tmp_path, name, mixed_frame, mixed):
-    assert check_dataset_name(name) == name
+    assert validate_dataset_name(name) == name
     version = Store(tmp_path).publish(name, mixed_frame, mixed, {})
     assert version.path == tmp_path / name / "v000001"
     assert [p.name for p in tmp_path.iterdir()] == [name]

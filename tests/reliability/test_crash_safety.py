@@ -30,10 +30,10 @@ import pytest
 from store_support import assert_same_values, build_contract, build_frame, child_source
 from support import REPO
 
-import pipelines.store
-from pipelines.store import MANIFEST, Store, Version, read_version, version_name
-from pipelines.version_checks import file_checks
+import synthwright.pipelines.store
 from synthwright.errors import SynthwrightError, UserInputError
+from synthwright.pipelines.store import MANIFEST, Store, Version, read_version, version_name
+from synthwright.pipelines.version_checks import file_checks
 
 # ----------------------------------------------------------------------------------------------------------
 # The forker: the store test table (store_support.child_source) and then this program.
@@ -42,11 +42,12 @@ from synthwright.errors import SynthwrightError, UserInputError
 FORKER_MAIN = """
 import os, sys, time, traceback
 
-import pipelines.store
-from pipelines.store import Store
+import synthwright.pipelines.store
+from synthwright.pipelines.store import Store
 
 root = sys.argv[1]
-pipelines.store.ROWS_PER_PART = int(sys.argv[2])  # several parts: a publish lasts long enough to be hit
+# several parts: a publish lasts long enough to be hit
+synthwright.pipelines.store.ROWS_PER_PART = int(sys.argv[2])
 contract = build_contract()
 frames = {}
 gates = {}  # pid of a held publisher -> the pipe end that releases it
@@ -378,7 +379,7 @@ def fail_in_parquet_write(patch: pytest.MonkeyPatch) -> list[str]:
         hit.append(str(where))
         raise OSError(errno.ENOSPC, f"Error writing bytes to file. Detail: [errno 28] {ENOSPC_TEXT}")
 
-    patch.setattr(pipelines.store.pq, "write_table", write_table)
+    patch.setattr(synthwright.pipelines.store.pq, "write_table", write_table)
     return hit
 
 
@@ -405,7 +406,7 @@ def fail_in_fsync(patch: pytest.MonkeyPatch) -> list[str]:
         hit.append(str(folder))
         raise OSError(errno.ENOSPC, ENOSPC_TEXT)
 
-    patch.setattr(pipelines.store, "fsync_tree", fsync_tree)
+    patch.setattr(synthwright.pipelines.store, "fsync_tree", fsync_tree)
     return hit
 
 
@@ -438,7 +439,9 @@ def assert_clear_disk_full_error(error: BaseException, root: Path) -> None:
 
 @pytest.fixture
 def published_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipelines.store, "ROWS_PER_PART", 2_000)  # the failing frame has five parts
+    monkeypatch.setattr(
+        synthwright.pipelines.store, "ROWS_PER_PART", 2_000
+    )  # the failing frame has five parts
     store = Store(tmp_path / "out")
     first = store.publish("big", build_frame(500, seed=0), build_contract(), {"writer": "first"})
     return store, first
@@ -525,7 +528,9 @@ def small_disk(tmp_path):
 def test_real_full_disk_publishes_nothing_and_publishes_once_space_is_freed(
     small_disk, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(pipelines.store, "ROWS_PER_PART", 10_000)  # the disk fills part-way, between parts
+    monkeypatch.setattr(
+        synthwright.pipelines.store, "ROWS_PER_PART", 10_000
+    )  # the disk fills part-way, between parts
     contract = build_contract()
     fits = build_frame(50_000, seed=2)
     reference = Store(tmp_path / "reference").publish("big", fits, contract, {"writer": "reference"})
@@ -586,7 +591,7 @@ def test_eight_publishers_at_once_get_eight_versions_each_holding_one_publishers
     )
     assert in_flight >= RACERS // 2, f"at most {in_flight} publishes overlapped: {timings}"
 
-    monkeypatch.setattr(pipelines.store, "ROWS_PER_PART", RACE_ROWS_PER_PART)
+    monkeypatch.setattr(synthwright.pipelines.store, "ROWS_PER_PART", RACE_ROWS_PER_PART)
     solo, contract = Store(tmp_path / "solo"), build_contract()
     solo_files = {
         str(writer): solo.publish(

@@ -13,12 +13,12 @@ import pytest
 from cli_support import assert_clean_user_error, cli, cli_captured
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.io import save_contract
-from generators.base import Generator
-from pipelines.store import Store
 from synthwright import trust
+from synthwright.data_contracts.io import save_contract
 from synthwright.errors import ConfigError
 from synthwright.files import file_sha256
+from synthwright.generators.base import Generator
+from synthwright.pipelines.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""check_contract: the contract's GX suite run on a frame, and reports people and CI can read.
+"""validate_contract: the contract's GX suite run on a frame, and reports people and CI can read.
 
 Great Expectations costs seconds to import and ~0.5 s per run, so runs are shared where a test only
 reads the report: one clean run, one run with every defect at once, and one run per single defect.
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.model import Contract
-from validators.contract import CheckResult, ContractReport, ParseFailure, check_contract
+from synthwright.data_contracts.model import Contract
+from synthwright.validators.contract import CheckResult, ContractReport, ParseFailure, validate_contract
 
 
 def bounded_contract() -> Contract:
@@ -125,7 +125,7 @@ DEFECTS: list[tuple[Callable[[pd.DataFrame], pd.DataFrame], str, str | None, int
 
 @pytest.fixture(scope="module")
 def clean_report() -> ContractReport:
-    return check_contract(make_mixed_frame(), bounded_contract(), source="clean.csv")
+    return validate_contract(make_mixed_frame(), bounded_contract(), source="clean.csv")
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def broken_report() -> ContractReport:
         ParseFailure("income", "float", 3, ["abc", "1,5", "n/a", "x", "y", "z"]),
         ParseFailure("member", "boolean", 1, ["maybe"]),
     ]
-    return check_contract(frame, bounded_contract(), source="broken.csv", parse_failures=failures)
+    return validate_contract(frame, bounded_contract(), source="broken.csv", parse_failures=failures)
 
 
 # --- a clean frame -------------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_each_defect_gives_one_violation(
     count: int | None,
     pieces: list[str],
 ) -> None:
-    report = check_contract(defect(make_mixed_frame()), bounded_contract(), source="one.csv")
+    report = validate_contract(defect(make_mixed_frame()), bounded_contract(), source="one.csv")
     assert not report.passed
     assert len(report.violations) == 1, report.summary()
     violation = report.violations[0]

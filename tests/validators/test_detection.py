@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.model import Column, ColumnKind, Contract
-from validators.fidelity import Detection, detection
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.validators.fidelity import Detection, detection
 
 PAIR = Contract(
     dataset="pair",

@@ -6,10 +6,15 @@ from __future__ import annotations
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.io import contract_fingerprint, contract_from_dict, contract_to_dict, dump_contract
-from data_contracts.model import DriftThresholds
+from synthwright.data_contracts.io import (
+    contract_fingerprint,
+    contract_from_dict,
+    contract_to_dict,
+    dump_contract,
+)
+from synthwright.data_contracts.model import DriftThresholds
 from synthwright.errors import ConfigError
-from validators.drift import drift_checks, drift_thresholds
+from synthwright.validators.drift import drift_checks, drift_thresholds
 
 SCORED = ["age", "income", "colour", "member", "start_date", "end_date"]  # no identifier, no pii column
 

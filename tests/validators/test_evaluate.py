@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import UserInputError
-from validators.contract import ContractReport, ParseFailure
-from validators.evaluate import Evaluation, evaluate
-from validators.fidelity import Detection, Fidelity, fidelity
-from validators.gates import Gates, Scorecard
-from validators.privacy import Privacy
-from validators.utility import Utility
+from synthwright.validators.contract import ContractReport, ParseFailure
+from synthwright.validators.evaluate import Evaluation, evaluate
+from synthwright.validators.fidelity import Detection, Fidelity, fidelity
+from synthwright.validators.gates import Gates, Scorecard
+from synthwright.validators.privacy import Privacy
+from synthwright.validators.utility import Utility
 
 CONTRACT = mixed_contract()
 OFF = {name: None for name in Gates.model_fields}

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 
-from data_contracts.model import Column, ColumnKind
-from validators.features import (
+from synthwright.data_contracts.model import Column, ColumnKind
+from synthwright.validators.features import (
     MAX_ONE_HOT,
     MAX_TREE_CATEGORIES,
     DistanceSpace,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.sdv_metadata import sdv_columns
-from validators.fidelity import fidelity
+from synthwright.data_contracts.sdv_metadata import sdv_columns
+from synthwright.validators.fidelity import fidelity
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from validators.contract import CheckResult, ContractReport
-from validators.fidelity import Detection, Fidelity
-from validators.gates import Gates, Scorecard, score
-from validators.privacy import Privacy
-from validators.utility import Utility
+from synthwright.validators.contract import CheckResult, ContractReport
+from synthwright.validators.fidelity import Detection, Fidelity
+from synthwright.validators.gates import Gates, Scorecard, score
+from synthwright.validators.privacy import Privacy
+from synthwright.validators.utility import Utility
 
 CLEAN = ContractReport(source="synthetic", rows=10, results=[CheckResult("x", "a", True, "ok")])
 BROKEN = ContractReport(source="synthetic", rows=10, results=[CheckResult("x", "a", False, "bad", 3, [1])])

@@ -15,11 +15,11 @@ import pytest
 from sklearn.model_selection import train_test_split
 from support import REPO
 
-from data_contracts.io import load_contract
-from generators.registry import create_generator
-from pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
-from validators.evaluate import Evaluation, evaluate
-from validators.gates import Gates
+from synthwright.data_contracts.io import load_contract
+from synthwright.generators.registry import create_generator
+from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
+from synthwright.validators.evaluate import Evaluation, evaluate
+from synthwright.validators.gates import Gates
 
 SUBSAMPLE = 6_000
 TARGET = "income"

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError
-from validators.lift import METRICS, utility_lift
+from synthwright.validators.lift import METRICS, utility_lift
 
 CONTRACT = Contract(
     dataset="rare",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from validators.privacy import Privacy, pii_verbatim, privacy
+from synthwright.validators.privacy import Privacy, pii_verbatim, privacy
 
 ROWS = 400
 CONTRACT = mixed_contract()
@@ -153,9 +153,9 @@ def test_a_copier_with_a_small_holdout_dilutes_dcr_but_fails_the_privacy_gate():
     """Only copies of the sampled train rows are closer to train: a copier scores about
     0.5 + 0.5 × holdout/train (0.55 at 90/10, under dcr_share_max), so exact matches and the
     membership attack carry the privacy gate there."""
-    from validators.contract import ContractReport
-    from validators.fidelity import Fidelity
-    from validators.gates import Gates, score
+    from synthwright.validators.contract import ContractReport
+    from synthwright.validators.fidelity import Fidelity
+    from synthwright.validators.gates import Gates, score
 
     train, holdout = make_mixed_frame(900, 0), make_mixed_frame(100, 1)
     copier = _fresh(train.iloc[np.random.default_rng(0).integers(0, 900, 900)].reset_index(drop=True))

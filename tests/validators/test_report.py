@@ -17,17 +17,17 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.model import Column, ColumnKind, Contract
-from validators import report as report_module
-from validators import report_plots
-from validators.contract import CheckResult, ContractReport
-from validators.evaluate import Evaluation
-from validators.features import scored_columns
-from validators.fidelity import Detection, Fidelity
-from validators.gates import Gates, score
-from validators.privacy import Privacy
-from validators.report import render_report, write_report
-from validators.utility import Utility
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.validators import report as report_module
+from synthwright.validators import report_plots
+from synthwright.validators.contract import CheckResult, ContractReport
+from synthwright.validators.evaluate import Evaluation
+from synthwright.validators.features import scored_columns
+from synthwright.validators.fidelity import Detection, Fidelity
+from synthwright.validators.gates import Gates, score
+from synthwright.validators.privacy import Privacy
+from synthwright.validators.report import render_report, write_report
+from synthwright.validators.utility import Utility
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TITLE = "mixed: synthetic data report"

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from test_report import mixed_inputs
 
-from validators.report import write_report
+from synthwright.validators.report import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from data_contracts.sdv_metadata import sdv_columns
-from validators.fidelity import fidelity
+from synthwright.data_contracts.sdv_metadata import sdv_columns
+from synthwright.validators.fidelity import fidelity
 
 TOLERANCE = 0.1  # percentage points
 CORRELATION_THRESHOLD = 0  # as fidelity() sets them on the report: every pair counts

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.errors import ConfigError
-from validators.utility import Utility, infer_task, utility
+from synthwright.validators.utility import Utility, infer_task, utility
 
 
 def _contract(target_kind: ColumnKind, *, nullable_target: bool = False) -> Contract:
@@ -225,7 +225,7 @@ def test_training_sides_above_the_cap_are_sampled_and_the_rows_are_recorded(monk
     train, holdout, synthetic, contract = _split("binary")
     whole = utility(train, holdout, synthetic, contract, "y")
     assert whole.rows == {"train": 500, "synthetic": 500, "holdout": 300, "sampled": False}
-    monkeypatch.setattr("validators.utility.MAX_TRAIN_ROWS", 200)
+    monkeypatch.setattr("synthwright.validators.utility.MAX_TRAIN_ROWS", 200)
     capped = utility(train, holdout, synthetic, contract, "y")
     assert capped.rows == {"train": 200, "synthetic": 200, "holdout": 300, "sampled": True}
     assert capped.to_dict()["rows"] == capped.rows

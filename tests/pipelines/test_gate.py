@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.spec import PipelineSpec
-from pipelines.tournament import RANKING, TIE_POINTS, Contender, decide
-from validators.gates import Metric, Scorecard
+from synthwright.pipelines.gate import RANKING, TIE_POINTS, Standing, decide
+from synthwright.pipelines.spec import PipelineSpec
+from synthwright.validators.gates import Metric, Scorecard
 
 
 def card(shape: float, trend: float, detection: float = 0.7, dcr: float = 0.5) -> Scorecard:
@@ -24,9 +24,9 @@ def card(shape: float, trend: float, detection: float = 0.7, dcr: float = 0.5) -
 def test_the_lowest_fidelity_error_among_passing_contenders_wins():
     decision = decide(
         [
-            Contender("copula", "copula", card(10, 12)),
-            Contender("tvae", "tvae", card(6, 8)),
-            Contender("bootstrap", "bootstrap", card(1, 1, dcr=0.99)),
+            Standing("copula", "copula", card(10, 12)),
+            Standing("tvae", "tvae", card(6, 8)),
+            Standing("bootstrap", "bootstrap", card(1, 1, dcr=0.99)),
         ]
     )
     assert decision.winner.title == "tvae"
@@ -48,34 +48,34 @@ def test_the_lowest_fidelity_error_among_passing_contenders_wins():
 
 
 def test_a_copying_generator_never_wins_however_faithful():
-    decision = decide([Contender("bootstrap", "bootstrap", card(0, 0, dcr=1.0))])
+    decision = decide([Standing("bootstrap", "bootstrap", card(0, 0, dcr=1.0))])
     assert decision.winner is None
     assert decision.reason.startswith("no contender passed every gate: bootstrap failed dcr_share")
 
 
 def test_a_near_tie_goes_to_the_lower_detection_auc():
-    a = Contender("a", "copula", card(10, 10, detection=0.9))
-    b = Contender("b", "tvae", card(10, 10 + TIE_POINTS, detection=0.6))
+    a = Standing("a", "copula", card(10, 10, detection=0.9))
+    b = Standing("b", "tvae", card(10, 10 + TIE_POINTS, detection=0.6))
     decision = decide([a, b])
     assert decision.winner.title == "b"
     assert "ties a's" in decision.reason and "0.600 vs 0.900" in decision.reason
 
 
 def test_an_exact_tie_goes_to_spec_order():
-    decision = decide([Contender("first", "copula", card(5, 5)), Contender("second", "copula", card(5, 5))])
+    decision = decide([Standing("first", "copula", card(5, 5)), Standing("second", "copula", card(5, 5))])
     assert decision.winner.title == "first"
 
 
 def test_a_clear_lead_beats_a_better_detection_auc():
     decision = decide(
-        [Contender("a", "copula", card(10, 10, detection=0.55)), Contender("b", "tvae", card(5, 5, 0.95))]
+        [Standing("a", "copula", card(10, 10, detection=0.55)), Standing("b", "tvae", card(5, 5, 0.95))]
     )
     assert decision.winner.title == "b"
 
 
 def test_a_contender_that_crashed_is_reported_with_its_error():
     decision = decide(
-        [Contender("ctgan", "ctgan", error="out of memory"), Contender("copula", "copula", card(9, 9))]
+        [Standing("ctgan", "ctgan", error="out of memory"), Standing("copula", "copula", card(9, 9))]
     )
     assert decision.winner.title == "copula"
     assert "ctgan error: out of memory" in decision.reason

@@ -12,9 +12,16 @@ from pathlib import Path
 
 import typer
 
-from pipelines.cli import DelimiterOption, EncodingOption, NaOption, StripOption, _read_options, app
 from synthwright.errors import ConfigError
 from synthwright.files import write_text_file
+from synthwright.pipelines.cli.app import (
+    DelimiterOption,
+    EncodingOption,
+    NaOption,
+    StripOption,
+    app,
+    read_options,
+)
 
 
 @app.command()
@@ -61,8 +68,8 @@ def check(
     (--version DATASET@vN) against its manifest. Exit 0 pass, 1 fail, 2 bad input.
 
     The drift flags override the contract's `drift:` section, which overrides the defaults."""
-    from pipelines.check import check_data, check_version
-    from pipelines.check_formats import formatter, verdict
+    from synthwright.pipelines.check import check_data, check_version
+    from synthwright.pipelines.check_formats import formatter, verdict
 
     to_report = formatter(report_format)
     thresholds = {
@@ -70,12 +77,12 @@ def check(
         "trend_error_max": trend_error_max,
         "column_shape_error_max": column_shape_error_max,
     }
-    _check_usage(data, version, contract_file, baseline, any(v is not None for v in thresholds.values()))
+    _validate_usage(data, version, contract_file, baseline, any(v is not None for v in thresholds.values()))
     if version is not None:
         outcome = check_version(version, root)
     else:
-        assert data is not None and contract_file is not None  # _check_usage made sure
-        options = _read_options(na, strip, input_format, delimiter, encoding)
+        assert data is not None and contract_file is not None  # _validate_usage made sure
+        options = read_options(na, strip, input_format, delimiter, encoding)
         outcome = check_data(data, contract_file, baseline, thresholds=thresholds, options=options)
     report = to_report(outcome)
     if out_file is None:
@@ -87,7 +94,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _check_usage(
+def _validate_usage(
     data: Path | None, version: str | None, contract_file: Path | None, baseline: Path | None, drift: bool
 ) -> None:
     """Exactly one subject; the options that belong to it and no others."""

@@ -1,0 +1,113 @@
+"""What a torch generator's fit shares: the epoch clock, the learning-rate schedule, the encoding, Adam.
+
+Kept out of the models so they train the same way: every torch generator runs its epochs on the same
+clock (a time budget, progress updates, a clear error on divergence), the diffusion model and the llm
+decay their learning rate on the same schedule, and CTGAN and TVAE encode with the same knobs and
+optimise with the same Adam.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthwright.data_contracts.model import Contract
+from synthwright.errors import GeneratorError
+from synthwright.generators.base import Progress, ProgressUpdate
+from synthwright.generators.neural.encoding import TableEncoding
+
+
+class TrainingClock:
+    """Epochs with a wall-clock budget, reporting each epoch's losses as a progress update."""
+
+    def __init__(
+        self,
+        epochs: int,
+        max_minutes: float | None,
+        progress: Progress,
+        what: str,
+        diverged_hint: str = "lower the learning rate or change the seed",
+    ):
+        self.epochs, self.max_minutes, self.progress, self.what = epochs, max_minutes, progress, what
+        self.diverged_hint = diverged_hint
+        self.completed = 0
+        self.stopped_early = False
+        self.losses: list[dict[str, float]] = []
+        self.started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[int]:
+        self.progress(ProgressUpdate(0, self.epochs, f"training {self.what}"))
+        for epoch in range(self.epochs):
+            # at least one epoch, however small the budget: a model is never left untrained
+            if epoch and self.max_minutes is not None and self.seconds > self.max_minutes * 60:
+                self.stopped_early = True
+                self.progress(
+                    ProgressUpdate(
+                        epoch,
+                        self.epochs,
+                        f"time budget of {self.max_minutes:g} min reached after {epoch} epoch(s); stopping",
+                    )
+                )
+                return
+            yield epoch
+
+    def record(self, epoch: int, losses: dict[str, float]) -> None:
+        """Keep an epoch's losses; a loss that is not finite ends the training with a clear error."""
+        if not all(math.isfinite(v) for v in losses.values()):
+            raise GeneratorError(
+                f"training {self.what} diverged at epoch {epoch + 1} (losses {losses})",
+                hint=self.diverged_hint,
+            )
+        self.completed = epoch + 1
+        self.losses.append(losses)
+        self.progress(ProgressUpdate(epoch + 1, self.epochs, f"training {self.what}", losses))
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def summary(self, device: torch.device) -> dict[str, Any]:
+        return {
+            "epochs_requested": self.epochs,
+            "epochs_completed": self.completed,
+            "stopped_early": self.stopped_early,
+            "seconds": round(self.seconds, 3),
+            "device": str(device),
+            "losses": self.losses,
+        }
+
+
+def cosine_schedule(peak: float, step: int, total: int, warm_share: float = 0.0) -> float:
+    """A linear warm-up over `warm_share` of the steps, then a half cosine from `peak` to a tenth of it."""
+    warm = int(warm_share * total)
+    if step < warm:
+        return peak * (step + 1) / warm
+    progress = min((step - warm) / max(total - warm, 1), 1.0)
+    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+
+
+def fit_encoding(
+    data: pd.DataFrame, contract: Contract, config: Any, seed: int, progress: Progress
+) -> tuple[TableEncoding, np.ndarray, np.ndarray]:
+    """The training matrix and discrete codes, encoded with the model config's encoding knobs."""
+    progress(ProgressUpdate(0, None, f"encoding {len(data.columns)} columns of {len(data):,} rows"))
+    return TableEncoding.fit_transform(
+        data,
+        contract,
+        max_modes=config.max_modes,
+        max_categories=config.max_categories,
+        mode_fit_rows=config.mode_fit_rows,
+        spike_share=config.spike_share,
+        seed=seed,
+    )
+
+
+def adam(module: torch.nn.Module, lr: float, decay: float, betas: tuple[float, float]) -> torch.optim.Adam:
+    """Adam with torch's fused kernel (one op per step instead of a dozen per parameter)."""
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay, fused=True)
