@@ -13,11 +13,14 @@ TORCH_VERSION ?= 2.13.0
 demo: setup
 	$(BIN)/synthwright run pipelines/examples/adult.yaml
 
+# The test files are spread over the machine's cores (pytest-xdist; at most 4 workers), a file per worker.
+XDIST := -n auto --maxprocesses 4 --dist loadfile
+
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-all: setup browser  ## slow tests too
-	$(BIN)/python -m pytest -m "not gpu"
+	$(BIN)/python -m pytest $(XDIST) -m "not gpu"
 
 # The report test opens an HTML report in headless Chromium (Debian's package; nothing is downloaded
 # by playwright). Without root or apt the test is skipped, unless SYNTHWRIGHT_REQUIRE_BROWSER=1 (CI).

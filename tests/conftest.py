@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: one math thread each (torch, OpenMP, BLAS read these when
+    # they are imported, below), or the workers' thread pools spin against each other.
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
+import logging
 import sys
 import tempfile
 

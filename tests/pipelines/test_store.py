@@ -482,7 +482,8 @@ def test_eight_processes_publishing_at_once_get_eight_versions(tmp_path):
     assert len(set().union(*by_seed.values())) == 4
 
 
-KILL_ROWS = 400_000
+KILL_ROWS = 1_000_000  # a publish of this frame takes about 0.5 s here: the kills below land by 0.2 s
+KILL_AFTER_MAX = 0.2
 KILLS = 10
 
 
@@ -512,7 +513,7 @@ def test_sigkill_mid_publish_leaves_no_version_and_next_publish_cleans_up(tmp_pa
                 assert forker.poll() is None, log.read_text()[-2000:]
                 assert time.monotonic() < deadline, "the publisher never started: " + log.read_text()[-2000:]
                 time.sleep(0.001)
-            time.sleep(0.0 if index == 0 else rng.uniform(0.0, 0.25))
+            time.sleep(0.0 if index == 0 else rng.uniform(0.0, KILL_AFTER_MAX))
             os.kill(victim, signal.SIGKILL)
             forker.stdin.write(f"reap {victim}\n")  # reaped, so the pid is really gone (not a zombie)
             forker.stdin.flush()
