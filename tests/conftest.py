@@ -96,3 +96,28 @@ def adult_path():
     if not ADULT.exists():
         pytest.fail(f"{ADULT} is missing: the shared datasets folder must sit beside the checkout")
     return ADULT
+
+
+SLOWEST_FIRST = (
+    "tests/flows/",
+    "tests/pipelines/test_run.py",
+    "tests/reliability/",
+    "tests/test_packaging.py",
+)
+"""Files that run whole pipelines, servers or subprocesses (about two thirds of the suite's time)."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """With several workers (`make test`: a file per worker), the slowest files go out first, so the
+    run does not end waiting on one of them while the other workers sit idle. The order within a file,
+    and a plain serial run, are left as they are."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return next(
+            (i for i, prefix in enumerate(SLOWEST_FIRST) if path.startswith(prefix)), len(SLOWEST_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: collection order within each rank
