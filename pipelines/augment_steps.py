@@ -33,11 +33,10 @@ from synthwright.generators.columns import ColumnPlan
 from synthwright.generators.registry import generator_class
 from synthwright.pipelines.augment_plan import Plan, matches, plan_augmentation
 from synthwright.pipelines.augment_request import AugmentRequest
-from synthwright.pipelines.cache_keys import RunKeys
 from synthwright.pipelines.frames import read_frame, write_frame
 from synthwright.pipelines.gate import Scored
 from synthwright.pipelines.pii import publishable
-from synthwright.pipelines.run import Chain, Job, LocalRunner, Runner, RunResult, Step, run_job
+from synthwright.pipelines.run import Chain, Job, LocalRunner, Prepared, Runner, RunResult, Step, run_job
 from synthwright.pipelines.spec import PipelineSpec
 from synthwright.pipelines.steps import (
     REPORT_FILE,
@@ -353,36 +352,26 @@ class Augmentation(Job):
             )
         )
 
-    def scoring(
-        self,
-        contender: Contender,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        planned: Plan,
-        keys: RunKeys | None,
-    ) -> list[Step]:
+    def scoring(self, contender: Contender, prepared: Prepared) -> list[Step]:
         """Sample and evaluate always run: they depend on the request, which the cache keys do not hold."""
-        title = contender.title
+        spec, plan, title = prepared.spec, prepared.planned, contender.title
         return [
-            Step("sample", sample_step, (planned, spec.seed), title=title),
-            Step("evaluate", evaluate_step, (self.request, spec, ingested, split, planned), title=title),
+            Step("sample", sample_step, (plan, spec.seed), title=title),
+            Step(
+                "evaluate",
+                evaluate_step,
+                (self.request, spec, prepared.ingested, prepared.split, plan),
+                title=title,
+            ),
         ]
 
-    def publish(
-        self,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        chain: Chain,
-        planned: Plan,
-        run: dict[str, Any],
-    ) -> Step:
-        model_dir, synthetic, scored = (chain.results[s] for s in ("fit", "sample", "evaluate"))
+    def publish(self, winner: Chain, prepared: Prepared, run: dict[str, Any]) -> Step:
+        model_dir, synthetic, scored = (winner.results[s] for s in ("fit", "sample", "evaluate"))
+        request, spec, ingested, split = self.request, prepared.spec, prepared.ingested, prepared.split
         return Step(
             "publish",
             publish_step,
-            (self.request, spec, ingested, split, model_dir, synthetic, scored, planned, run),
+            (request, spec, ingested, split, model_dir, synthetic, scored, prepared.planned, run),
             writes=False,
             idempotent=False,
             details=lambda published: {"rows": published.rows},

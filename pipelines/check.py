@@ -1,6 +1,6 @@
 """`synthwright check`, the logic: a data file against its contract (and a baseline), or a published
 version against its own manifest. Every verdict is a `CheckResult`, grouped by section; rendering is
-`synthwright.pipelines.check_formats`, the command line `synthwright.pipelines.cli_check`.
+`synthwright.pipelines.check_formats`, the command line `synthwright.pipelines.cli.check`.
 
 Bad input (a missing file, an invalid contract, an unknown version) raises a UserInputError (exit 2).
 A damaged published version is not bad input: a changed or missing file, an unreadable manifest or

@@ -73,6 +73,19 @@ class Chain:
     error: BaseException | None = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the shared steps before the contenders produced, for the job's own steps to build on."""
+
+    spec: PipelineSpec
+    ingested: Ingested
+    split: Split
+    planned: Any
+    """The job's plan: the number of synthetic rows, or an augmentation's Plan."""
+    keys: RunKeys | None
+    """The run's cache keys, when its runner caches."""
+
+
 class Runner(ABC):
     """How the graph's steps are called. Shared by every runner: the run's step log, one structured line
     per step (`step=fit contender=copula seconds=5.2 cached=false device=cpu`) and the timings and
@@ -220,28 +233,12 @@ class Job(ABC):
         return spec.sample.rows or split.train_rows
 
     @abstractmethod
-    def scoring(
-        self,
-        contender: Contender,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        planned: Any,
-        keys: RunKeys | None,
-    ) -> list[Step]:
+    def scoring(self, contender: Contender, prepared: Prepared) -> list[Step]:
         """The steps after a contender's fit: sample (from the fitted model) and evaluate (the sample)."""
 
     @abstractmethod
-    def publish(
-        self,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        chain: Chain,
-        planned: Any,
-        run: dict[str, Any],
-    ) -> Step:
-        """The step that commits the winner's rows as the next version."""
+    def publish(self, winner: Chain, prepared: Prepared, run: dict[str, Any]) -> Step:
+        """The step that commits the winner's rows as the next version; `run` goes into its manifest."""
 
     def rejection_details(self) -> dict[str, Any]:
         """What a gate rejection's record holds besides the scorecard (an augmentation's request)."""
@@ -277,16 +274,9 @@ class Synthesis(Job):
     def start(self, runner: Runner) -> tuple[PipelineSpec, Contract | None]:
         return self.spec, self.preflight().contract
 
-    def scoring(
-        self,
-        contender: Contender,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        planned: Any,
-        keys: RunKeys | None,
-    ) -> list[Step]:
-        title, rows = contender.title, planned
+    def scoring(self, contender: Contender, prepared: Prepared) -> list[Step]:
+        spec, ingested, keys = prepared.spec, prepared.ingested, prepared.keys
+        title, rows = contender.title, prepared.planned
         details = {"generator": title, "source": ingested.source}
         return [
             Step(
@@ -300,26 +290,18 @@ class Synthesis(Job):
             Step(
                 "evaluate",
                 steps.evaluate_step,
-                (spec, split, ingested.contract, details),
+                (spec, prepared.split, ingested.contract, details),
                 key=keys and keys.evaluate[title],
                 title=title,
             ),
         ]
 
-    def publish(
-        self,
-        spec: PipelineSpec,
-        ingested: Ingested,
-        split: Split,
-        chain: Chain,
-        planned: Any,
-        run: dict[str, Any],
-    ) -> Step:
-        model_dir, synthetic, scored = (chain.results[s] for s in ("fit", "sample", "evaluate"))
+    def publish(self, winner: Chain, prepared: Prepared, run: dict[str, Any]) -> Step:
+        model_dir, synthetic, scored = (winner.results[s] for s in ("fit", "sample", "evaluate"))
         return Step(
             "publish",
             steps.publish_step,
-            (spec, ingested, split, model_dir, synthetic, scored, run),
+            (prepared.spec, prepared.ingested, prepared.split, model_dir, synthetic, scored, run),
             writes=False,
             idempotent=False,
             details=lambda published: {"rows": published.rows},
@@ -398,13 +380,13 @@ def run_job(job: Job, runner: Runner) -> RunResult:
         split = runner.call(
             Step("split", steps.split_step, (spec, ingested), keys and keys.split, details=_train_rows)
         )
-        planned = job.plan(runner, spec, ingested, split)
+        prepared = Prepared(spec, ingested, split, job.plan(runner, spec, ingested, split), keys)
         chains = [
             Chain(
                 contender,
                 [
-                    _fit(contender, spec, ingested, split, keys),
-                    *job.scoring(contender, spec, ingested, split, planned, keys),
+                    _fit(contender, prepared),
+                    *job.scoring(contender, prepared),
                 ],
             )
             for contender in checked.contenders
@@ -425,7 +407,7 @@ def run_job(job: Job, runner: Runner) -> RunResult:
         scored: Scored = winner.results["evaluate"]
         if spec.approval == "required":
             record["approval"] = _approval(runner, spec, scored, decision)
-        published: Published = runner.call(job.publish(spec, ingested, split, winner, planned, record))
+        published: Published = runner.call(job.publish(winner, prepared, record))
         decided = f"published {published.version} ({published.version_dir})"
         if spec.is_tournament:
             decided += f"; {decision.reason}"
@@ -438,7 +420,7 @@ def run_job(job: Job, runner: Runner) -> RunResult:
             report=report,
             scorecard=scored.scorecard,
             run=record,
-            **job.result_details(planned),
+            **job.result_details(prepared.planned),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -452,13 +434,12 @@ def _train_rows(split: Split) -> dict[str, Any]:
     return {"rows": split.train_rows}
 
 
-def _fit(
-    contender: Contender, spec: PipelineSpec, ingested: Ingested, split: Split, keys: RunKeys | None
-) -> Step:
+def _fit(contender: Contender, prepared: Prepared) -> Step:
+    keys = prepared.keys
     return Step(
         "fit",
         steps.fit_step,
-        (contender, spec.seed, split, ingested.contract),
+        (contender, prepared.spec.seed, prepared.split, prepared.ingested.contract),
         key=keys and keys.fit[contender.title],
         title=contender.title,
         details=lambda model_dir: {"device": ModelRecord.read(model_dir).device},

@@ -1,4 +1,4 @@
-"""The generator contract, checked for every registered generator (DESIGN.md: one conformance suite)."""
+"""The generator contract, checked for every registered generator (docs/design.md: one conformance suite)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The pipeline's graph as plain functions (`run`, `augment`), on the demo table, without Prefect:
-publish, the gates and their rejection records, tournaments, approval, and a process where prefect
-cannot even be imported. (tests/flows/ runs the same graph through Prefect.)"""
+publish, the gates and their rejection records, tournaments, approval, augmentation, and a process
+where prefect cannot even be imported. (tests/flows/ runs the same graph through Prefect.)"""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from synthwright.errors import (
     SourceError,
 )
 from synthwright.files import file_sha256
+from synthwright.pipelines.augment_request import load_request
+from synthwright.pipelines.augment_steps import augment
 from synthwright.pipelines.gate import Answer
 from synthwright.pipelines.run import LocalRunner, run
 from synthwright.pipelines.spec import load_spec
@@ -256,3 +258,32 @@ def test_run_publishes_the_demo_in_a_process_where_prefect_cannot_be_imported(tm
     version = Path(done.stdout.strip().splitlines()[-1])
     assert version == tmp_path / "student_placements" / "v000001"
     assert json.loads((version / "manifest.json").read_text())["gate"]["passed"] is True
+
+
+# ---- augmentation: the same graph, its own steps ------------------------------------------------------
+
+
+def test_augment_runs_the_same_graph_without_prefect(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="synthwright")
+    request = load_request(
+        None,
+        [
+            "dataset=placements-more",
+            "source.builtin=student_placements",
+            f"contract={REPO / 'data_contracts' / 'examples' / 'student_placements.yaml'}",
+            "target=placed",
+            "rebalance={placed: {'false': 0.5}}",
+            "gates={shape_error_max: null, trend_error_max: null, detection_auc_max: null,"
+            " dcr_share_max: 0.7, mia_auc_max: 0.7}",
+            f"output.root={tmp_path}",
+        ],
+    )
+    result = augment(request)
+    assert (result.real_rows, result.synthetic_rows, result.rows) == (215, 148 - 67, 2 * 148)
+    assert result.plan["form"] == "rebalance" and result.to_dict()["plan"] == result.plan
+    manifest = json.loads((result.version_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "augmented" and manifest["augmentation"]["shares"]["published"] == {
+        "False": 0.5,
+        "True": 0.5,
+    }
+    assert steps_logged(caplog) == [f"step={s}" for s in [*STEPS[:3], "plan", *STEPS[3:]]]
