@@ -198,10 +198,8 @@ class Generator(ABC):
                 sha256={name: file_sha256(staging / name) for name in files},
             )
             if self.saves_pickle:
-                record = ModelRecord.model_validate(
-                    {**record.model_dump(), "signature": trust.signature(record.signed_fields)}
-                )
-            record.write(staging)
+                record = record.model_copy(update={"signature": trust.signature(record.signed_fields)})
+            record.write(staging, pickled=self.saves_pickle)
             _replace_folder(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from synthwright.config_io import validate_model
 from synthwright.errors import ConfigError
 
 SAVE_FORMAT = 1
@@ -35,16 +36,15 @@ class ModelRecord(BaseModel):
     device: str = "cpu"
     sha256: dict[str, str]
     signature: str | None = None
-    """Only for models saved as pickles (synthwright.trust); absent from the file otherwise."""
-    signed: bool = False
-    """Whether the record carries a `signature` field at all (a pickled model), even a null one."""
+    """This installation's signature of a model saved as a pickle (synthwright.trust); null when the
+    key could not be written, absent from the file for models that hold no pickle."""
 
     @model_validator(mode="before")
     @classmethod
-    def _defaults(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {**data, "signed": "signature" in data}
-            data.setdefault("n_fitted_rows", data.get("n_training_rows"))
+    def _fitted_on_every_row(cls, data: Any) -> Any:
+        """Records saved before `n_fitted_rows` existed: the model learned from every training row."""
+        if isinstance(data, dict) and "n_fitted_rows" not in data:
+            data = {**data, "n_fitted_rows": data.get("n_training_rows")}
         return data
 
     @classmethod
@@ -65,15 +65,16 @@ class ModelRecord(BaseModel):
             raise ConfigError(
                 f"{folder} was saved in format {data.get('format')}; this version reads {SAVE_FORMAT}"
             )
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(f"{path} is damaged: {exc.errors()[0]['msg']}") from exc
+        return validate_model(
+            cls,
+            data,
+            f"{path} is damaged",
+            hint="re-fit the model, or restore the folder from where it was saved",
+        )
 
-    def write(self, folder: Path) -> None:
-        fields = self.model_dump(mode="json", exclude={"signed"})
-        if not self.signed:
-            fields.pop("signature")
+    def write(self, folder: Path, *, pickled: bool) -> None:
+        """Write the record into `folder`; only a `pickled` model's record has a signature field."""
+        fields = self.model_dump(mode="json", exclude=None if pickled else {"signature"})
         (folder / MODEL_RECORD_FILE).write_text(json.dumps(fields, indent=2))
 
     @property
