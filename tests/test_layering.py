@@ -101,5 +101,25 @@ def test_no_code_imports_a_room_by_its_folder_name():
     assert problems == []
 
 
+def test_no_module_imports_another_modules_private_names():
+    """In the rooms, a name with a leading underscore is its module's own: share it under a public name
+    or not at all. (Tests and benchmarks may look inside what they test; each room's `__init__` calls
+    the core's `_as_subpackage` guard.)"""
+    problems = []
+    for path in CODE:
+        if _room_of_file(path) is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == CORE:
+                private = [a.name for a in node.names if _private(a.name) and a.name != "_as_subpackage"]
+                if private:
+                    problems.append(f"{path.relative_to(REPO)}: {node.module} {private}")
+    assert problems == []
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
 def test_every_exception_names_a_module_that_exists():
     assert all((REPO / path).is_file() for path, _ in EXCEPTIONS)

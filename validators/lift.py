@@ -27,7 +27,7 @@ from sklearn.metrics import balanced_accuracy_score, f1_score
 from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError
 from synthwright.validators.features import as_labels, is_categorical, scored_columns, tree_matrices
-from synthwright.validators.utility import FIXED_MODEL, MODEL_DESCRIPTION, _fit_predict, _roc_auc
+from synthwright.validators.utility import FIXED_MODEL, MODEL_DESCRIPTION, fit_predict, roc_auc_score_of
 
 METRICS = ("minority_f1", "roc_auc", "balanced_accuracy")
 SMOTE_NEIGHBOURS = 5
@@ -123,13 +123,13 @@ def _scores(
     minority: int,
 ) -> dict[str, float]:
     model = HistGradientBoostingClassifier(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
-    predicted_probabilities = _fit_predict(model, x, y, x_test, "predict_proba")
+    predicted_probabilities = fit_predict(model, x, y, x_test, "predict_proba")
     probabilities = np.zeros((len(x_test), n_classes))
     probabilities[:, model.classes_] = predicted_probabilities
     predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
     return {
         "minority_f1": round(float(f1_score(y_test, predicted, labels=[minority], average="macro")), 4),
-        "roc_auc": _roc_auc(y_test, probabilities),
+        "roc_auc": roc_auc_score_of(y_test, probabilities),
         "balanced_accuracy": round(float(balanced_accuracy_score(y_test, predicted)), 4),
     }
 

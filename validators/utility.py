@@ -168,21 +168,21 @@ def _classification_scores(
         predicted = np.full(len(y_test), seen[0] if len(seen) else -1)
         return {"roc_auc": 0.5, "macro_f1": _f1(y_test, predicted)}
     model = HistGradientBoostingClassifier(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
-    predicted_probabilities = _fit_predict(model, x, y, x_test, "predict_proba")
+    predicted_probabilities = fit_predict(model, x, y, x_test, "predict_proba")
     probabilities = np.zeros((len(x_test), len(classes)))
     probabilities[:, model.classes_] = predicted_probabilities
     predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
-    return {"roc_auc": _roc_auc(y_test, probabilities), "macro_f1": _f1(y_test, predicted)}
+    return {"roc_auc": roc_auc_score_of(y_test, probabilities), "macro_f1": _f1(y_test, predicted)}
 
 
-def _fit_predict(model: Any, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, method: str) -> np.ndarray:
+def fit_predict(model: Any, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, method: str) -> np.ndarray:
     with warnings.catch_warnings(), model_threads(len(x)):
         warnings.simplefilter("ignore", UserWarning)  # e.g. a category column with >255 levels
         model.fit(x, y)
         return getattr(model, method)(x_test)
 
 
-def _roc_auc(y_test: np.ndarray, probabilities: np.ndarray) -> float:
+def roc_auc_score_of(y_test: np.ndarray, probabilities: np.ndarray) -> float:
     present = np.unique(y_test)
     if len(present) < 2:
         return float("nan")
@@ -201,5 +201,5 @@ def _regression_scores(
     x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, categorical: list[bool], seed: int
 ) -> dict[str, float]:
     model = HistGradientBoostingRegressor(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
-    predicted = _fit_predict(model, x, y, x_test, "predict")
+    predicted = fit_predict(model, x, y, x_test, "predict")
     return {"r2": round(float(r2_score(y_test, predicted)), 4)}
