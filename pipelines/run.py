@@ -105,12 +105,23 @@ class Runner(ABC):
         return None
 
     @abstractmethod
-    def call(self, step: Step) -> Any:
-        """Run one step now and return its result (its error propagates)."""
+    def call(self, step: Step, *previous: Any, tournament: bool = False) -> Any:
+        """Run one step now and return its result (its error propagates); `previous` is the result of
+        the step before it in a contender's chain."""
 
     @abstractmethod
     def contend(self, chains: list[Chain], *, tournament: bool) -> None:
         """Run every contender's chain, filling in its results, or its error (which is not raised)."""
+
+    def run_in_order(self, chain: Chain, *, tournament: bool) -> None:
+        """One contender's steps, one after the other in this thread; its error is its standing."""
+        previous: tuple[Any, ...] = ()
+        try:
+            for step in chain.steps:
+                chain.results[step.name] = self.call(step, *previous, tournament=tournament)
+                previous = (chain.results[step.name],)
+        except Exception as error:  # noqa: BLE001 — the contender's error, recorded not raised
+            chain.error = error
 
     def check_approval(self, spec: PipelineSpec) -> None:
         """Before the run starts: `approval: required` needs someone who can answer."""
@@ -177,13 +188,7 @@ class LocalRunner(Runner):
 
     def contend(self, chains: list[Chain], *, tournament: bool) -> None:
         for chain in chains:
-            previous: tuple[Any, ...] = ()
-            try:
-                for step in chain.steps:
-                    chain.results[step.name] = self.call(step, *previous, tournament=tournament)
-                    previous = (chain.results[step.name],)
-            except Exception as error:  # noqa: BLE001 — the contender's error, recorded not raised
-                chain.error = error
+            self.run_in_order(chain, tournament=tournament)
 
     def check_approval(self, spec: PipelineSpec) -> None:
         if self.approver is None:
