@@ -160,13 +160,6 @@ def _rejection(dataset: str, error: CheckFailedError) -> dict[str, Any]:
     return {**record, "stage": "unknown", "reason": error.message}
 
 
-def _print_scorecard(scorecard: dict[str, Any]) -> None:
-    from synthwright.validators.gates import Scorecard
-
-    for line in Scorecard.from_dict(scorecard).lines():
-        out.print(f"  {line}")
-
-
 @app.command()
 def augment(
     request_file: Path | None = typer.Argument(
@@ -221,7 +214,8 @@ def augment(
         f"[bold green]published[/] {result.dataset} {result.version}: {result.real_rows:,} real + "
         f"{result.synthetic_rows:,} synthetic rows → {result.version_dir}"
     )
-    for group in (result.plan or {})["groups"]:
+    assert result.plan is not None  # an augmentation's result says what it planned
+    for group in result.plan["groups"]:
         given = ", ".join(f"{k}={v!r}" for k, v in group["conditions"].items()) or "unconditioned"
         out.print(f"  {group['rows']:,} synthetic rows: {given}")
     print_scorecard(result.scorecard)
