@@ -6,12 +6,18 @@ Decisions, in order, for each column (strings as read from CSV, or typed values 
      numbers → integer when every value is whole, else float (leading zeros keep a code a string);
   3. a value pattern that says personal data (emails, SSNs, card numbers, IPs, phones) → text with `pii`;
   4. unique values under an id-like name, or UUIDs → identifier (the first unique one is the key);
-  5. few repeated labels → categorical with its category set; long or wordy strings → text.
+  5. people's names by their values (two to four capitalised words, most starting with a common first
+     name or ending with a common surname: Faker's en_US lists) → text with `pii: name`;
+  6. free text → text: wordy values (long, or several words each) that mostly differ from row to row;
+     everything else, wordy labels included ("Bachelor of Science"), → categorical (its category set
+     listed when there are at most MAX_CATEGORIES). Generators other than the llm refuse a text
+     column rather than publish its values as labels.
 Observed ranges become min/max, and a datetime pair that is ordered in every row becomes a rule.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -60,6 +66,12 @@ _PII_PATTERNS: dict[PiiKind, re.Pattern[str]] = {
 }
 PII_PATTERN_SHARE = 0.9
 """A column is personal data by pattern when this share of its values match."""
+NAME_SHARE = 0.6
+"""A column holds people's names when this share of its distinct values look like one."""
+TEXT_DISTINCT_SHARE = 0.5
+"""Wordy values are free text when at least this share of the rows hold a value of their own;
+fewer distinct values are labels repeated (categorical)."""
+_NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*\.?$")
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$")
@@ -149,10 +161,33 @@ def _infer_column(name: str, series: pd.Series) -> Column:
     if fmt is not None:
         return _datetime_column(base, series, fmt)
 
-    pii = _pii_by_pattern(text)
+    pii = _pii_by_pattern(text) or (PiiKind.NAME if _looks_like_names(text) else None)
     if pii is not None:
         return Column(**base, kind=ColumnKind.TEXT, pii=pii)
     return _string_column(base, name, text)
+
+
+def _looks_like_names(text: pd.Series) -> bool:
+    """Two to four capitalised words, the first a common first name or the last a common surname."""
+    first, last = _name_lists()
+    distinct = text.drop_duplicates()
+
+    def is_name(value: str) -> bool:
+        words = value.split()
+        return (
+            2 <= len(words) <= 4
+            and all(_NAME_WORD.match(w) for w in words)
+            and (words[0] in first or words[-1] in last)
+        )
+
+    return bool(distinct.map(is_name).mean() >= NAME_SHARE)
+
+
+@functools.cache
+def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    from faker.providers.person.en_US import Provider
+
+    return frozenset(Provider.first_names), frozenset(Provider.last_names)
 
 
 def _numeric_column(base: dict, name: str, series: pd.Series) -> Column:
@@ -200,7 +235,7 @@ def _string_column(base: dict, name: str, text: pd.Series) -> Column:
     wordy = text.str.len().mean() > 30 or text.str.count(" ").mean() >= 3
     if unique and (_ID_NAME.search(_normalised(name)) or text.map(lambda v: bool(_UUID.match(v))).all()):
         return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
-    if wordy:
+    if wordy and distinct >= TEXT_DISTINCT_SHARE * len(text):
         return Column(**base, kind=ColumnKind.TEXT)
     if unique and len(text) >= 20:
         return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)

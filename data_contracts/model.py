@@ -46,6 +46,37 @@ class PiiKind(StrEnum):
 
 Bound = int | float | dt.datetime
 
+RARE_MIN_ROWS = 5
+"""The default k: a value held by fewer training rows is never published verbatim. Five is the floor
+of the threshold MOSTLY AI's engine protects rare categories with by default (it draws one from 5–7)
+and the k most often used for k-anonymity in statistical disclosure control; on Adult it pools 0.1 %
+of the categorical cells (`benchmarks/rare_values_adult.py` measures the shape error it costs)."""
+
+
+class RareValues(BaseModel):
+    """How a column's rare values are kept out of published rows (a spec default, per column here).
+
+    A category or text held by fewer than `min_rows` training rows is pooled before fitting, so no
+    model learns it, and whatever a model emits that equals one is replaced on the way out: by a
+    frequent value of the column drawn by its training frequency (`frequent`), or by `placeholder`.
+    Numeric columns are clipped to the `min_rows`-th smallest and largest training values, so no
+    single extreme (a top salary, an oldest patient) is published either. `min_rows: 1` switches
+    the protection off: the contract then says these values may be published.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_rows: int = Field(default=RARE_MIN_ROWS, ge=1, description="k: fewer training rows than this is rare")
+    replace_with: Literal["frequent", "placeholder"] = Field(
+        default="frequent", description="what a rare value becomes: a frequent value, or `placeholder`"
+    )
+    placeholder: str = Field(default="(rare)", min_length=1, description="used by replace_with: placeholder")
+    clip_extremes: bool = Field(default=True, description="clip numbers to the k-th smallest/largest value")
+
+    @property
+    def off(self) -> bool:
+        return self.min_rows <= 1
+
 
 class Column(BaseModel):
     """One column: its kind and everything a valid value must satisfy."""
@@ -67,6 +98,9 @@ class Column(BaseModel):
     )
     format: str | None = Field(default=None, description="strftime format (datetime only)")
     id_type: Literal["integer", "string"] | None = Field(default=None, description="identifier only")
+    rare: RareValues | None = Field(
+        default=None, description="rare-value protection for this column; null: the run's default"
+    )
     description: str | None = None
 
     @model_validator(mode="before")

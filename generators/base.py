@@ -34,11 +34,13 @@ from synthwright.config_io import validation_message
 from synthwright.data_contracts.conform import conform, empty_frame
 from synthwright.data_contracts.dtypes import parse_frame
 from synthwright.data_contracts.io import contract_from_dict, contract_to_dict
-from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.model import ColumnKind, Contract, RareValues
+from synthwright.data_contracts.sdv_metadata import modelled
 from synthwright.errors import ConfigError, GeneratorError, NotFittedError, UserInputError
 from synthwright.files import file_sha256, fsync_tree
 from synthwright.generators.columns import ColumnPlan
 from synthwright.generators.conditions import broken_conditions, condition_table
+from synthwright.generators.rare import refuse_rare_conditions
 from synthwright.generators.record import MODEL_RECORD_FILE, SAVE_FORMAT, ModelRecord
 
 
@@ -73,6 +75,9 @@ class Generator(ABC):
     """Whether `sample(conditions=...)` works (the subclass implements `_sample_conditioned`)."""
     benefits_from_gpu: ClassVar[bool] = False
     """Whether fitting runs on torch and gains from CUDA (deployments route such fits to a GPU pool)."""
+    writes_text: ClassVar[bool] = False
+    """Whether the model writes free text (`text` columns) as text; the others refuse a text column
+    rather than learn its values as labels, which would publish them verbatim."""
     saves_pickle: ClassVar[bool] = False
     """Whether the saved model is a pickle: loading it runs code, so it must be signed here or trusted
     (synthwright.trust)."""
@@ -112,15 +117,30 @@ class Generator(ABC):
 
     # ---- the public contract -------------------------------------------------------------------
 
-    def fit(self, data: pd.DataFrame, contract: Contract, *, progress: Progress | None = None) -> Self:
-        """Learn from `data` (any dtypes that parse as the contract says)."""
+    def fit(
+        self,
+        data: pd.DataFrame,
+        contract: Contract,
+        *,
+        progress: Progress | None = None,
+        rare_values: RareValues | None = None,
+    ) -> Self:
+        """Learn from `data` (any dtypes that parse as the contract says). `rare_values` is the default
+        rare-value protection (a column's own `rare` entry wins); None means `RareValues()`."""
+        self._refuse_free_text(contract)
         data = normalise_input(data, contract)
         if len(data) < 2:
             raise UserInputError(
                 f"the {self.name} generator needs at least 2 training rows, got {len(data)}",
                 hint="give it more data (check the source and the holdout fraction)",
             )
-        plan = ColumnPlan.fit(contract, data)
+        plan = ColumnPlan.fit(
+            contract,
+            data,
+            rare_values=rare_values or RareValues(),
+            writes_text=self.writes_text,
+            seed=self.seed,
+        )
         self.n_fitted_rows_ = len(data)  # `_fit` lowers it when it learns from a sample (the copula)
         with seeded(self.seed):
             self._fit(plan.encode(data), plan.model_contract, progress or _silent)
@@ -128,6 +148,20 @@ class Generator(ABC):
         self.plan_ = plan
         self.n_training_rows_ = len(data)
         return self
+
+    def _refuse_free_text(self, contract: Contract) -> None:
+        if self.writes_text:
+            return
+        text = [c.name for c in contract.columns if c.kind is ColumnKind.TEXT and modelled(c)]
+        if text:
+            raise ConfigError(
+                f"column {text[0]!r} is free text, and the {self.name} generator would learn its values "
+                "as labels and publish them verbatim"
+                + (f" (also: {', '.join(map(repr, text[1:]))})" if len(text) > 1 else ""),
+                hint="drop the column from the contract and the data, mark it as personal data "
+                "(pii: name, email, …: it is then replaced by fakes), declare it categorical if its "
+                "values are labels, or use the llm generator, which writes new text",
+            )
 
     def sample(self, n: int, *, conditions: Any = None, seed: int | None = None) -> pd.DataFrame:
         """`n` rows that conform to the contract; the same seed gives the same rows."""
@@ -143,6 +177,7 @@ class Generator(ABC):
         if conditions is not None:
             derived = {gap.right for gap in self.plan_.gaps}
             table = condition_table(conditions, int(n), self.contract_, derived)
+            refuse_rare_conditions(table, self.plan_)
         if n == 0:
             return empty_frame(self.contract_)
         seed = self.seed if seed is None else seed
@@ -153,7 +188,7 @@ class Generator(ABC):
                 rows = self._sample_conditioned(int(n), seed, table)
         if len(rows) != n:
             raise GeneratorError(f"the {self.name} generator returned {len(rows)} rows, {n} were asked for")
-        frame, problems = conform(self.plan_.decode(rows, seed), self.contract_)
+        frame, problems = conform(self.plan_.decode(rows, seed, table), self.contract_)
         if table is not None and not problems:
             problems = broken_conditions(frame, table)
         if problems:

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, RareValues, Rule
 from synthwright.data_contracts.sdv_metadata import modelled
+from synthwright.generators import rare
+from synthwright.generators.rare import ProtectedColumn
 from synthwright.generators.timestamps import add_gap
 
 _FAKER_METHODS: dict[PiiKind, str] = {
@@ -53,9 +55,23 @@ class ColumnPlan(BaseModel):
     contract: Contract
     gaps: list[Gap] = []
     repaired_rules: list[Rule] = []
+    protected: list[ProtectedColumn] = []
+    """Rare-value protection of the model columns (synthwright.generators.rare)."""
+    free_text: list[str] = []
+    """Text columns the generator writes as text: not pooled, guarded on the way out."""
 
     @classmethod
-    def fit(cls, contract: Contract, data: pd.DataFrame) -> ColumnPlan:
+    def fit(
+        cls,
+        contract: Contract,
+        data: pd.DataFrame,
+        *,
+        rare_values: RareValues | None = None,
+        writes_text: bool = False,
+        seed: int = 0,
+    ) -> ColumnPlan:
+        """The plan for `contract` on training `data`; with `rare_values` (the run's default policy)
+        it also fits the rare-value protection of every model column."""
         learned = {c.name for c in contract.columns if modelled(c)}
         gaps, repaired, reexpressed = [], [], set()
         for rule in contract.rules:
@@ -74,7 +90,16 @@ class ColumnPlan(BaseModel):
                 reexpressed.add(right.name)
             else:
                 repaired.append(rule)
-        return cls(contract=contract, gaps=gaps, repaired_rules=repaired)
+        plan = cls(contract=contract, gaps=gaps, repaired_rules=repaired)
+        if rare_values is None:
+            return plan
+        columns = plan.model_contract.columns
+        protected = rare.protect_columns(plan.encode(data), columns, rare_values, seed=seed)
+        text = [c.name for c in columns if c.kind is ColumnKind.TEXT] if writes_text else []
+        return plan.model_copy(update={"protected": protected, "free_text": text})
+
+    def protection(self, name: str) -> ProtectedColumn | None:
+        return next((p for p in self.protected if p.name == name), None)
 
     @property
     def model_contract(self) -> Contract:
@@ -96,7 +121,7 @@ class ColumnPlan(BaseModel):
                 column = Column(
                     name=column.name, kind=kind, nullable=column.nullable or left.nullable, min=minimum
                 )
-            columns.append(column)
+            columns.append(rare.model_column(column, self.protection(column.name), set(self.free_text)))
         return Contract(dataset=self.contract.dataset, columns=columns)
 
     def encode(self, data: pd.DataFrame) -> pd.DataFrame:
@@ -104,12 +129,14 @@ class ColumnPlan(BaseModel):
         frame = data[[c.name for c in self.model_contract.columns]].copy()
         for gap in self.gaps:
             frame[gap.right] = _difference(data[gap.right], data[gap.left], gap.unit)
-        return frame
+        return rare.encode(frame, self.protected, set(self.free_text))
 
-    def decode(self, model_rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+    def decode(
+        self, model_rows: pd.DataFrame, seed: int, conditions: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Model output → every contract column (ids and fakes made here), in contract order."""
         n = len(model_rows)
-        frame = model_rows.reset_index(drop=True).copy()
+        frame = rare.decode(model_rows.reset_index(drop=True), self.protected, seed, conditions)
         for gap in self.gaps:
             frame[gap.right] = _add(frame[gap.left], frame[gap.right], gap)
         for rule in self.repaired_rules:

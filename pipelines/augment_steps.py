@@ -185,7 +185,13 @@ def evaluate_step(
     synthetic = read_frame(synthetic_path, contract)
     reference_train, reference_holdout = (_like(frame, plan) for frame in (train, holdout))
     evaluation = evaluate(
-        reference_train, reference_holdout, synthetic, contract, gates=spec.gates, seed=spec.seed
+        reference_train,
+        reference_holdout,
+        synthetic,
+        contract,
+        gates=spec.gates,
+        seed=spec.seed,
+        rare_values=spec.rare_values,
     )
     lift = None
     if request.target is not None and contract.column(request.target).kind in CLASS_KINDS:
@@ -199,7 +205,7 @@ def evaluate_step(
         *lift_metrics(request.gates, lift),
         *augmented_contract_metrics(request.gates, combined),
     ]
-    evaluation = dataclasses.replace(evaluation, scorecard=Scorecard(metrics=metrics))
+    evaluation = dataclasses.replace(evaluation, scorecard=Scorecard(metrics=metrics), lift=lift)
     record = {
         **evaluation.to_dict(),
         "reference_rows": {"train": len(reference_train), "holdout": len(reference_holdout)},

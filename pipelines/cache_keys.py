@@ -2,9 +2,9 @@
 
     ingest   ← code version, source bytes (sha256), read options, the contract (its fingerprint), dataset
     split    ← ingest key, holdout share, stratification, target, seed
-    fit      ← split key, generator name + config + device, seed
+    fit      ← split key, generator name + config + device, seed, rare-value protection
     sample   ← fit key, rows, seed
-    evaluate ← sample key, split key, gates, target, task, seed
+    evaluate ← sample key, split key, gates, rare-value protection, target, task, seed
 
 Each key folds in the one before it, so a change anywhere invalidates exactly the steps downstream of
 it: new gates re-evaluate but reuse the fitted model; a new seed refits. The code version (package
@@ -71,17 +71,17 @@ def run_keys(spec: PipelineSpec, root: Path, contract: Contract | None) -> RunKe
     evaluate: dict[str, str] = {}
     for contender in spec.contenders:
         title = contender.title
-        fit[title] = fit_key(split, contender, spec.seed)
+        rare = spec.rare_values.model_dump(mode="json")
+        fit[title] = fit_key(split, contender, spec.seed, rare)
         sample[title] = digest("sample", fit[title], spec.sample.rows, spec.seed)
-        evaluate[title] = digest(
-            "evaluate", sample[title], split, spec.gates.model_dump(mode="json"), spec.target, spec.task
-        )
+        gates = spec.gates.model_dump(mode="json")
+        evaluate[title] = digest("evaluate", sample[title], split, gates, rare, spec.target, spec.task)
     return RunKeys(ingest=ingest, split=split, fit=fit, sample=sample, evaluate=evaluate)
 
 
-def fit_key(split: str, generator: GeneratorSpec, seed: int) -> str:
+def fit_key(split: str, generator: GeneratorSpec, seed: int, rare_values: dict[str, Any]) -> str:
     """The label is left out: renaming a contender does not refit it."""
-    return digest("fit", split, generator.name, generator.config, generator.device, seed)
+    return digest("fit", split, generator.name, generator.config, generator.device, seed, rare_values)
 
 
 def digest(*parts: Any) -> str:

@@ -444,7 +444,13 @@ def _fit(contender: Contender, prepared: Prepared) -> Step:
     return Step(
         "fit",
         steps.fit_step,
-        (contender, prepared.spec.seed, prepared.split, prepared.ingested.contract),
+        (
+            contender,
+            prepared.spec.seed,
+            prepared.split,
+            prepared.ingested.contract,
+            prepared.spec.rare_values,
+        ),
         key=keys and keys.fit[contender.title],
         title=contender.title,
         details=lambda model_dir: {"device": ModelRecord.read(model_dir).device},

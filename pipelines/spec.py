@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from synthwright.config_io import read_yaml_mapping, validate_model
+from synthwright.data_contracts.model import RareValues
 from synthwright.errors import ConfigError
 from synthwright.pipelines.ingest import ReadOptions
 from synthwright.pipelines.store import validate_dataset_name
@@ -139,6 +140,10 @@ class PipelineSpec(BaseModel):
     )
     sample: SampleSpec = SampleSpec()
     gates: Gates = Gates()
+    rare_values: RareValues = Field(
+        default_factory=RareValues,
+        description="rare-value protection for columns whose contract entry has no `rare` of its own",
+    )
     approval: Literal["none", "required"] = Field(
         default="none", description="required: pause before publishing until a person approves"
     )

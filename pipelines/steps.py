@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 
 from synthwright import code_version
 from synthwright.data_contracts.io import contract_fingerprint, contract_to_dict, load_contract
-from synthwright.data_contracts.model import ColumnKind, Contract
+from synthwright.data_contracts.model import ColumnKind, Contract, RareValues
 from synthwright.errors import ConfigError, ContractViolationError, SourceError, UserInputError
 from synthwright.generators.base import Generator, Progress
 from synthwright.generators.record import ModelRecord
@@ -235,10 +235,13 @@ def _strata(spec: PipelineSpec, contract: Contract, frame: pd.DataFrame) -> pd.S
     return labels
 
 
-def fit_step(contender: Contender, seed: int, split: Split, contract: Contract, work: Path) -> Path:
+def fit_step(
+    contender: Contender, seed: int, split: Split, contract: Contract, rare_values: RareValues, work: Path
+) -> Path:
     """Fit one generator on the training split; return the saved model's folder."""
     model_dir = work / "model"
-    fit_model(contender, seed, read_frame(split.train_path, contract), contract, model_dir, ProgressLog())
+    train = read_frame(split.train_path, contract)
+    fit_model(contender, seed, train, contract, model_dir, ProgressLog(), rare_values=rare_values)
     return model_dir
 
 
@@ -249,11 +252,13 @@ def fit_model(
     contract: Contract,
     model_dir: Path,
     progress: Progress,
+    *,
+    rare_values: RareValues | None = None,
 ) -> Generator:
     """Fit `contender` on `train` and save it in `model_dir` (what `synthwright fit` does too)."""
     generator = contender.generator(seed)
     started = time.perf_counter()
-    generator.fit(train, contract, progress=progress)
+    generator.fit(train, contract, progress=progress, rare_values=rare_values)
     generator.save(model_dir)
     fitted = generator.n_fitted_rows_
     log.info(
@@ -298,6 +303,7 @@ def evaluate_step(
         target=spec.target,
         task=spec.task,
         seed=spec.seed,
+        rare_values=spec.rare_values,
         report=work / REPORT_FILE,
         title=f"{spec.dataset}: synthetic data report",
         details={"dataset": spec.dataset, "seed": str(spec.seed), "code version": code_version(), **details},
@@ -323,6 +329,7 @@ def score_sample(
     title: str,
     details: dict[str, str],
     parse_failures: Sequence[ParseFailure] = (),
+    rare_values: RareValues | None = None,
 ) -> Evaluation:
     """Evaluate a synthetic sample, apply `gates`, and write the HTML report (what `synthwright
     evaluate` does too); `parse_failures` of the synthetic file count as contract violations."""
@@ -337,6 +344,7 @@ def score_sample(
         task=task,
         seed=seed,
         parse_failures=parse_failures,
+        rare_values=rare_values,
     )
     write_report(report, evaluation, train, synthetic, contract, title=title, details=details)
     log.info("evaluated in %.1fs: %s", time.perf_counter() - started, "; ".join(evaluation.scorecard.lines()))

@@ -17,11 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.model import Contract, RareValues
 from synthwright.errors import UserInputError
 from synthwright.validators.contract import ContractReport, ParseFailure, validate_contract
 from synthwright.validators.fidelity import Detection, Fidelity, detection, fidelity
 from synthwright.validators.gates import Gates, Scorecard, score
+from synthwright.validators.lift import Lift
 from synthwright.validators.privacy import Privacy, privacy
 from synthwright.validators.utility import Task, Utility, utility
 
@@ -40,6 +41,8 @@ class Evaluation:
     utility: Utility | None
     rows: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    lift: Lift | None = None
+    """An augmentation's utility lift (real + synthetic vs real alone); None for a synthesis."""
 
     @property
     def passed(self) -> bool:
@@ -84,11 +87,13 @@ def evaluate(
     task: Task | None = None,
     seed: int = 0,
     parse_failures: Sequence[ParseFailure] = (),
+    rare_values: RareValues | None = None,
 ) -> Evaluation:
     """Measure everything and apply `gates` (the defaults when None). Utility needs a `target`.
 
     `parse_failures` are synthetic values that could not be read as their column's kind (from ingest):
-    they count as contract violations.
+    they count as contract violations. `rare_values` is the run's default rare-value protection (the
+    `rare_value_leaks` gate counts values it should have withheld).
     """
     gates = gates or Gates()
     for role, frame in (("train", train), ("holdout", holdout), ("synthetic", synthetic)):
@@ -117,7 +122,9 @@ def evaluate(
     measured = timed("fidelity", fidelity, train, synthetic, contract, seed=seed)
     reference = timed("reference_fidelity", fidelity, train, holdout, contract, seed=seed)
     detected = timed("detection", detection, holdout, synthetic, contract, seed=seed)
-    private = timed("privacy", privacy, train, holdout, synthetic, contract, seed=seed)
+    private = timed(
+        "privacy", privacy, train, holdout, synthetic, contract, seed=seed, rare_values=rare_values
+    )
     useful = (
         timed("utility", utility, train, holdout, synthetic, contract, target, task=task, seed=seed)
         if target

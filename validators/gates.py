@@ -55,6 +55,17 @@ class Gates(BaseModel):
     pii_verbatim_max: int | None = Field(
         default=0, ge=0, description="personal-data values copied verbatim from the real data"
     )
+    rare_value_leaks_max: int | None = Field(
+        default=0,
+        ge=0,
+        description="synthetic cells equal to a category or text held by fewer than k training rows",
+    )
+    text_copy_excess_max: float | None = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description="percentage points more synthetic texts equal to a training text than holdout texts",
+    )
     utility_gap_max: float | None = Field(
         default=0.15, ge=0, description="TRTR − TSTR of ROC AUC (classification) or R² (regression)"
     )
@@ -265,6 +276,36 @@ def privacy_metrics(gates: Gates, privacy: Privacy | None, tables: dict[str, int
             f"real row); reported, not gated{sample}",
         ),
     ]
+    if privacy.rare_value_leaks:
+        leaks = privacy.rare_value_leaks
+        metrics.append(
+            Metric(
+                name="rare_value_leaks",
+                value=sum(leaks.values()),
+                threshold=gates.rare_value_leaks_max,
+                group="privacy",
+                ideal=0.0,
+                description="synthetic cells equal to a value held by fewer than k training rows (and no "
+                "holdout row): " + ", ".join(f"{k} {v}" for k, v in leaks.items()),
+            )
+        )
+    for name, shares in privacy.text_copies.items():
+        excess = gates.text_copy_excess_max
+        metrics.append(
+            Metric(
+                name=f"text_copy_rate[{name}]",
+                value=round(100 * shares["synthetic"], 2),
+                threshold=None if excess is None else round(100 * shares["holdout"] + excess, 2),
+                unit=" %",
+                group="privacy",
+                reference=round(100 * shares["holdout"], 2),
+                ideal=round(100 * shares["holdout"], 2),
+                description=f"synthetic {name!r} texts equal to a training text; the gate is the real "
+                f"holdout's own rate plus {format_number(excess)} pp"
+                if excess is not None
+                else f"synthetic {name!r} texts equal to a training text",
+            )
+        )
     if privacy.pii_verbatim:
         metrics.append(
             Metric(

@@ -18,6 +18,12 @@ generator that learned the population, not its rows, treats both alike.
   train sample (members) vs holdout (non-members); 0.5 = no better than a coin.
 - **PII verbatim**: values of columns the contract marks as personal data that appear unchanged in the
   synthetic output (they must be faked, never copied).
+- **Rare-value leaks**: synthetic cells of category and text columns equal to a training value held by
+  fewer than k training rows (the column's rare-value protection, `RareValues`) that the holdout does
+  not hold either. Row-level tests cannot see these: a rare name copied into otherwise new rows passes
+  all of them. Columns whose contract allows rare values (`rare: {min_rows: 1}`) are not counted.
+- **Text copy rate**: per free-text column, the share of synthetic texts equal to some training text,
+  beside the holdout's own share (real texts repeat: "n/a", templates); the excess is what copying adds.
 
 Distances live in `features.DistanceSpace` (every column weighs the same; nulls are a value).
 """
@@ -30,7 +36,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.model import ColumnKind, Contract, RareValues
+from synthwright.data_contracts.sdv_metadata import modelled
 from synthwright.validators.features import DistanceSpace, nearest_distances, row_keys, scored_columns
 
 MAX_ROWS = 100_000
@@ -56,6 +63,10 @@ class Privacy:
     `sampled`: some table was larger than `max_rows` and was sampled down to it."""
     dcr_train: np.ndarray = field(repr=False, compare=False)
     dcr_holdout: np.ndarray = field(repr=False, compare=False)
+    rare_value_leaks: dict[str, int] = field(default_factory=dict)
+    """Per protected category/text column: synthetic cells equal to a rare training value."""
+    text_copies: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per free-text column: `synthetic` and `holdout` shares of texts equal to a training text."""
 
     @property
     def exact_match_excess(self) -> float:
@@ -73,6 +84,8 @@ class Privacy:
             "nndr_median_holdout": self.nndr_median_holdout,
             "mia_auc": self.mia_auc,
             "pii_verbatim": self.pii_verbatim,
+            "rare_value_leaks": self.rare_value_leaks,
+            "text_copies": self.text_copies,
             "rows": self.rows,
         }
 
@@ -85,8 +98,10 @@ def privacy(
     *,
     seed: int = 0,
     max_rows: int = MAX_ROWS,
+    rare_values: RareValues | None = None,
 ) -> Privacy:
-    """All privacy figures of `synthetic`, learned from `train`, with `holdout` as the unseen control."""
+    """All privacy figures of `synthetic`, learned from `train`, with `holdout` as the unseen control.
+    `rare_values` is the run's default protection (a column's `rare` entry wins)."""
     rng = np.random.default_rng(seed)
     size = min(len(train), len(holdout), max_rows)
     train_ref = _sample(train, size, rng)
@@ -122,6 +137,8 @@ def privacy(
         nndr_median_holdout=_rounded(np.median(_nndr(holdout_to_train))),
         mia_auc=_rounded(roc_auc_score(membership, -attack)),
         pii_verbatim=pii_verbatim(pd.concat([train[pii], holdout[pii]]), synthetic, contract),
+        rare_value_leaks=rare_value_leaks(train, holdout, synthetic, contract, rare_values or RareValues()),
+        text_copies=text_copies(train, holdout, synthetic, contract),
         rows={
             "synthetic": len(synthetic_rows),
             "train": size,
@@ -144,6 +161,46 @@ def pii_verbatim(real: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract
         values = synthetic[column.name].dropna().astype(str)
         found[column.name] = int(values.isin(real_values).sum())
     return found
+
+
+def rare_value_leaks(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    default: RareValues,
+) -> dict[str, int]:
+    """Per category/text column under protection: synthetic cells equal to a value held by fewer than
+    k training rows and by no holdout row."""
+    found = {}
+    for column in contract.columns:
+        policy = column.rare or default
+        if column.kind not in LABEL_KINDS or not modelled(column) or policy.off:
+            continue
+        counts = train[column.name].dropna().astype(str).value_counts()
+        rare = set(counts.index[counts < policy.min_rows]) - set(holdout[column.name].dropna().astype(str))
+        found[column.name] = int(synthetic[column.name].dropna().astype(str).isin(rare).sum())
+    return found
+
+
+def text_copies(
+    train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, contract: Contract
+) -> dict[str, dict[str, float]]:
+    """Per free-text column: shares of synthetic and of holdout texts that equal some training text."""
+    found = {}
+    for column in contract.columns:
+        if column.kind is not ColumnKind.TEXT or not modelled(column):
+            continue
+        known = set(train[column.name].dropna().astype(str))
+        shares = {}
+        for side, frame in (("synthetic", synthetic), ("holdout", holdout)):
+            texts = frame[column.name].dropna().astype(str)
+            shares[side] = _rounded(texts.isin(known).mean()) if len(texts) else 0.0
+        found[column.name] = shares
+    return found
+
+
+LABEL_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.TEXT)
 
 
 def _sample(frame: pd.DataFrame, size: int, rng: np.random.Generator) -> pd.DataFrame:

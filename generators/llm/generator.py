@@ -97,6 +97,7 @@ class LLMGenerator(Generator):
     libraries: tuple[str, ...] = ("torch",)
     supports_conditions = True
     benefits_from_gpu = True
+    writes_text = True
     config: LLMConfig
 
     # ---- fit ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from synthwright.data_contracts.model import RARE_MIN_ROWS
 from synthwright.errors import UserInputError
 from synthwright.pipelines.cli.app import (
     DelimiterOption,
@@ -71,6 +72,14 @@ def fit(
         [], "--config", metavar="KEY=VALUE", help="generator config (repeatable)"
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    rare_min_rows: int = typer.Option(
+        RARE_MIN_ROWS,
+        "--rare-min-rows",
+        min=1,
+        help="a category or text held by fewer training rows is never sampled verbatim, and numbers "
+        "are clipped to the k-th smallest/largest value; 1 turns it off (a column's `rare` entry "
+        "in the contract wins)",
+    ),
     na: list[str] = NaOption,
     strip: bool = StripOption,
     fmt: str = FormatOption,
@@ -82,6 +91,7 @@ def fit(
 ) -> None:
     """Fit a generator on a data file and save it (a progress bar on a terminal)."""
     from synthwright.data_contracts.io import load_contract
+    from synthwright.data_contracts.model import RareValues
     from synthwright.generators.base import parse_device
     from synthwright.pipelines.ingest import ingest
     from synthwright.pipelines.progress import progress_display
@@ -102,7 +112,15 @@ def fit(
     validate_input(result.frame, result.contract, str(data), result.parse_failures)
     started = time.perf_counter()
     with progress_display(bar=False if as_json else None) as progress:
-        model = fit_model(contender, seed, result.frame, result.contract, model_dir, progress)
+        model = fit_model(
+            contender,
+            seed,
+            result.frame,
+            result.contract,
+            model_dir,
+            progress,
+            rare_values=RareValues(min_rows=rare_min_rows),
+        )
     seconds = time.perf_counter() - started
     training = getattr(model, "training_", None)
     if as_json:

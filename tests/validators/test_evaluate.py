@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import make_mixed_frame, mixed_contract
 
-from synthwright.data_contracts.model import Column, ColumnKind, Contract
+from synthwright.data_contracts.model import Column, ColumnKind, Contract, RareValues
 from synthwright.errors import UserInputError
 from synthwright.validators.contract import ContractReport, ParseFailure
 from synthwright.validators.evaluate import Evaluation, evaluate
@@ -29,6 +29,7 @@ ALL_METRICS = [
     "exact_match_excess",
     "mia_auc",
     "nndr_median",
+    "rare_value_leaks",
     "pii_verbatim",
     "utility_gap",
     "contract_violations",
@@ -224,3 +225,34 @@ def test_real_rows_of_a_table_with_independent_columns_pass_the_default_gates():
     assert not np.isnan(result.fidelity.trend_error)
     assert len(result.fidelity.pair_errors) == 3
     assert result.passed, result.scorecard.lines()
+
+
+def test_rare_values_copied_from_training_fail_rare_value_leaks():
+    """A generator made to copy rare values (here: the training rows themselves) is caught by value, not
+    by row: a rarer-than-k category of the train side that the holdout lacks counts once per cell."""
+    frame = make_mixed_frame(rows=400, seed=3)
+    frame["colour"] = frame["colour"].astype(object)
+    frame.loc[:1, "colour"] = "violet"  # two training rows hold it: rare under k = 5
+    contract = CONTRACT.model_copy(
+        update={
+            "columns": [
+                c.model_copy(update={"values": [*c.values, "violet"]}) if c.name == "colour" else c
+                for c in CONTRACT.columns
+            ]
+        }
+    )
+    train, holdout = frame.iloc[:300], frame.iloc[300:]
+    result = evaluate(
+        train, holdout, _fresh(train), contract, gates=Gates(**{**OFF, "rare_value_leaks_max": 0})
+    )
+    assert result.privacy.rare_value_leaks == {"colour": 2}
+    assert [(m.name, m.value) for m in result.scorecard.failures] == [("rare_value_leaks", 2.0)]
+    allowed = contract.model_copy(
+        update={
+            "columns": [
+                c.model_copy(update={"rare": RareValues(min_rows=1)}) if c.name == "colour" else c
+                for c in contract.columns
+            ]
+        }
+    )
+    assert evaluate(train, holdout, _fresh(train), allowed, gates=Gates(**OFF)).privacy.rare_value_leaks == {}

@@ -92,5 +92,27 @@ def test_real_rows_never_seen_pass_every_default_gate(adult):
     assert not set(unseen.index) & (set(train.index) | set(holdout.index))
     result = evaluate(train, holdout, unseen, contract, target=TARGET, seed=0)
     print(f"real rows as synthetic:\n{_figures(result)}")
+    # Real rows are not protected: a few hold a category rarer than k=5 in train that the holdout
+    # lacks (another person's rare value). That is exactly what rare_value_leaks counts, and all it fails.
+    rare = _rare_cells(train, holdout, unseen, contract)
+    assert rare.to_numpy().sum() > 0
+    assert result.privacy.rare_value_leaks == {k: int(v) for k, v in rare.sum().items()}
+    assert [m.name for m in result.scorecard.failures] == ["rare_value_leaks"], _figures(result)
+    protected = unseen[~rare.any(axis=1)]
+    result = evaluate(train, holdout, protected, contract, target=TARGET, seed=0)
     assert result.passed, _figures(result)
-    assert len(result.scorecard.metrics) == 9  # fidelity, detection, privacy, utility and contract: all there
+    assert (
+        len(result.scorecard.metrics) == 10
+    )  # fidelity, detection, privacy, utility and contract: all there
+
+
+def _rare_cells(train: pd.DataFrame, holdout: pd.DataFrame, rows: pd.DataFrame, contract) -> pd.DataFrame:
+    """Per category column: the cells of `rows` holding a value of fewer than 5 train rows and no holdout row."""
+    cells = {}
+    for column in contract.columns:
+        if column.kind.value != "categorical":
+            continue
+        counts = train[column.name].value_counts()
+        rare = set(counts.index[counts < 5]) - set(holdout[column.name].dropna())
+        cells[column.name] = rows[column.name].isin(rare).to_numpy()
+    return pd.DataFrame(cells, index=rows.index)
