@@ -50,12 +50,12 @@ from synthwright.pipelines.steps import (
 from synthwright.pipelines.store import MANIFEST, Store
 from synthwright.validators.contract import validate_contract
 from synthwright.validators.evaluate import evaluate
-from synthwright.validators.gates import Scorecard, augmented_contract_metrics, lift_metrics
+from synthwright.validators.gates import Scorecard, augmented_contract_metrics, lift_metrics, relaxed_gates
 from synthwright.validators.lift import utility_lift
 from synthwright.validators.report import write_report
 
 log = logging.getLogger("synthwright.augment")
-CLASS_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
+LIFT_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN, ColumnKind.INTEGER, ColumnKind.FLOAT)
 
 
 def preflight(request: AugmentRequest) -> Preflight:
@@ -125,12 +125,11 @@ def plan_step(request: AugmentRequest, ingested: Ingested, split: Split) -> Plan
         supports_conditions=klass.supports_conditions,
         derived={gap.right for gap in ColumnPlan.fit(contract, train).gaps},
     )
-    if request.gates.wants_lift and (
-        request.target is None or contract.column(request.target).kind not in CLASS_KINDS
-    ):
+    if request.target is not None and contract.column(request.target).kind not in LIFT_KINDS:
+        kind = contract.column(request.target).kind.value
         raise ConfigError(
-            "the *_lift_min gates need a categorical or boolean target (the lift is a classifier's)",
-            hint="name the class column models predict (target: …), or drop the *_lift_min gates",
+            f"target {request.target!r} is {kind}: the utility lift needs a class label or a number",
+            hint="name the column models predict (categorical, boolean, integer or float)",
         )
     for group in plan.groups:
         log.info("plan: %s synthetic rows with %s", f"{group.rows:,}", group.label)
@@ -194,7 +193,7 @@ def evaluate_step(
         rare_values=spec.rare_values,
     )
     lift = None
-    if request.target is not None and contract.column(request.target).kind in CLASS_KINDS:
+    if request.target is not None:
         measured = pd.concat([synthetic.iloc[a:b] for a, b in plan.measured_rows()], ignore_index=True)
         lift = utility_lift(train, holdout, measured, contract, request.target, seed=spec.seed)
     real = read_frame(ingested.data_path, contract)
@@ -205,7 +204,9 @@ def evaluate_step(
         *lift_metrics(request.gates, lift),
         *augmented_contract_metrics(request.gates, combined),
     ]
-    evaluation = dataclasses.replace(evaluation, scorecard=Scorecard(metrics=metrics), lift=lift)
+    evaluation = dataclasses.replace(
+        evaluation, scorecard=Scorecard(metrics=metrics, relaxed=relaxed_gates(request.gates)), lift=lift
+    )
     record = {
         **evaluation.to_dict(),
         "reference_rows": {"train": len(reference_train), "holdout": len(reference_holdout)},

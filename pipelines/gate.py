@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from synthwright import code_version
 from synthwright.errors import ApprovalRejectedError, GateFailedError
 from synthwright.files import make_folder
+from synthwright.generators.registry import generator_names
 from synthwright.pipelines.spec import PipelineSpec
 from synthwright.pipelines.store import OUTPUT_ROOT_HINT, Store
 from synthwright.validators.gates import Metric, Scorecard, format_number
@@ -263,6 +264,27 @@ def gate_rejection(spec: PipelineSpec, decision: Decision, **extra: Any) -> Reje
         message = f"{spec.dataset}: the synthetic data failed the gate(s) {failed}; nothing was published"
         decided = f"rejected: failed {failed}; nothing published"
     return Rejection(details, decided, message, scorecard, tournament)
+
+
+BY_FIDELITY = ("diffusion", "llm", "ctgan", "tvae", "copula")
+"""Generators from the most faithful to the least, as measured on Adult (README, *Measured*: shape and
+trend error, detection AUC at each one's default preset)."""
+
+
+def stronger_generator_hint(scorecard: Scorecard, used: list[str]) -> str:
+    """`; for fidelity, try generator: diffusion` when a fidelity or detection gate failed and a more
+    faithful generator than every one used exists here; empty otherwise."""
+    if not any(m.group == "fidelity" for m in scorecard.failures):
+        return ""
+    ranks = [BY_FIDELITY.index(name) for name in used if name in BY_FIDELITY]
+    best = min(ranks, default=len(BY_FIDELITY))
+    stronger = [name for name in BY_FIDELITY[:best] if name in generator_names()]
+    if not stronger:
+        return ""
+    return (
+        f"; the rows are not faithful enough: try a stronger generator (generator: {{name: {stronger[0]}}})"
+        + (f", or {', '.join(stronger[1:])}" if len(stronger) > 1 else "")
+    )
 
 
 class Answer(BaseModel):

@@ -484,7 +484,10 @@ def _rejected(
     best = decision.best
     if best is not None and best.scorecard is not None:
         runner.announce(spec.dataset, best.scorecard, rejection.decided, rejection.report(folder))
-    return rejection.error(folder, job.gate_hint.format(folder=folder))
+    hint = job.gate_hint.format(folder=folder)
+    if rejection.scorecard is not None:
+        hint += gate.stronger_generator_hint(rejection.scorecard, [c.name for c in spec.contenders])
+    return rejection.error(folder, hint)
 
 
 def _approval(runner: Runner, spec: PipelineSpec, scored: Scored, decision: Decision) -> dict[str, Any]:

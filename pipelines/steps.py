@@ -427,7 +427,7 @@ def manifest_fields(
             "versions": model.versions,
         },
         "scorecard": scored.scorecard.to_dict(),
-        "gate": {"passed": scored.scorecard.passed},
+        "gate": {"passed": scored.scorecard.passed, "relaxed_gates": list(scored.scorecard.relaxed)},
         "evaluation": _details_of(scored),
         "spec": spec.model_dump(mode="json"),
         "run": run,

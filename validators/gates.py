@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synthwright.validators.contract import ContractReport
 from synthwright.validators.fidelity import Detection, Fidelity
-from synthwright.validators.lift import METRICS as LIFT_METRICS
 from synthwright.validators.lift import Lift
 from synthwright.validators.privacy import Privacy
 from synthwright.validators.utility import Utility
@@ -69,6 +68,12 @@ class Gates(BaseModel):
     utility_gap_max: float | None = Field(
         default=0.15, ge=0, description="TRTR − TSTR of ROC AUC (classification) or R² (regression)"
     )
+    utility_f1_gap_max: float | None = Field(
+        default=0.15,
+        ge=0,
+        description="TRTR − TSTR of macro F1 (classification): a ranking (ROC AUC) can survive while "
+        "the predicted classes, the rare ones first, do not",
+    )
     contract_violations_max: int | None = Field(
         default=0, ge=0, description="failed contract checks on the output"
     )
@@ -113,6 +118,14 @@ class Scorecard(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     metrics: list[Metric]
+    relaxed: list[str] = []
+    """Gates looser than the defaults or off (`detection_auc off`, `shape_error ≤ 30 (default 20)`),
+    said wherever the verdict is shown: a PASSED under relaxed gates is not the default's PASSED."""
+
+    @property
+    def relaxed_line(self) -> str:
+        """`passed with relaxed gates: detection_auc off`; empty when every gate is at its default."""
+        return f"relaxed gates: {', '.join(self.relaxed)}" if self.relaxed else ""
 
     @property
     def passed(self) -> bool:
@@ -125,12 +138,16 @@ class Scorecard(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "relaxed_gates": list(self.relaxed),
             "metrics": [{**m.model_dump(mode="json"), "passed": m.passed} for m in self.metrics],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scorecard:
-        return cls(metrics=[{k: v for k, v in m.items() if k != "passed"} for m in data["metrics"]])
+        return cls(
+            metrics=[{k: v for k, v in m.items() if k != "passed"} for m in data["metrics"]],
+            relaxed=data.get("relaxed_gates") or [],
+        )
 
     def lines(self) -> list[str]:
         """One human line per metric: `✓ shape_error 7.2 % ≤ 20 % (real holdout: 1.0 %)`; a metric
@@ -144,7 +161,26 @@ class Scorecard(BaseModel):
             interval = "" if m.interval is None else f" [95 % CI {format_number(low)}–{format_number(high)}]"
             ungated = " — not gated" if m.threshold is None else ""
             out.append(f"{mark} {m.name} {format_number(m.value)}{m.unit}{interval}{bound}{ref}{ungated}")
+        if self.relaxed:
+            out.append(f"! {self.relaxed_line} (the defaults are stricter)")
         return out
+
+
+def relaxed_gates(gates: Gates) -> list[str]:
+    """Each gate of `gates` that is off or looser than its class's default, as a short phrase."""
+    defaults = type(gates)()
+    relaxed = []
+    for name in type(gates).model_fields:
+        value, default = getattr(gates, name), getattr(defaults, name)
+        if value == default or default is None:
+            continue
+        metric, _, _ = name.rpartition("_")
+        if value is None:
+            relaxed.append(f"{metric} off")
+        elif (value > default) if name.endswith("_max") else (value < default):
+            sign = "≤" if name.endswith("_max") else "≥"
+            relaxed.append(f"{metric} {sign} {format_number(value)} (default {format_number(default)})")
+    return relaxed
 
 
 def format_number(value: float | None) -> str:
@@ -174,13 +210,14 @@ def score(
     """
     tables = tables or {}
     return Scorecard(
+        relaxed=relaxed_gates(gates),
         metrics=[
             *fidelity_metrics(gates, fidelity, reference, tables),
             *detection_metrics(gates, detection, tables),
             *privacy_metrics(gates, privacy, tables),
             *utility_metrics(gates, utility, tables),
             *contract_metrics(gates, contract_report),
-        ]
+        ],
     )
 
 
@@ -340,7 +377,23 @@ def utility_metrics(gates: Gates, utility: Utility | None, tables: dict[str, int
             description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
             f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
             f"predicting {utility.target} on the real holdout{sample}",
-        )
+        ),
+        *(
+            [
+                Metric(
+                    name="utility_f1_gap",
+                    value=round(utility.real["macro_f1"] - utility.synthetic["macro_f1"], 4),
+                    threshold=gates.utility_f1_gap_max,
+                    group="utility",
+                    ideal=0.0,
+                    description=f"macro F1 trained on real ({utility.real['macro_f1']:.3f}) minus trained "
+                    f"on synthetic ({utility.synthetic['macro_f1']:.3f}), predicting {utility.target} on "
+                    f"the real holdout{sample}",
+                )
+            ]
+            if "macro_f1" in utility.real and "macro_f1" in utility.synthetic
+            else []
+        ),
     ]
 
 
@@ -379,21 +432,24 @@ class AugmentGates(Gates):
         default=20, ge=1, description="real training rows a conditioned group needs to be learned at all"
     )
     minority_f1_lift_min: float | None = Field(
-        default=None, description="F1 of the rarest class: real+synthetic minus real-only"
+        default=0.0,
+        description="F1 of the rarest class: real+synthetic minus real-only (classification's primary "
+        "lift: an augmentation must not make the class it exists for harder to find)",
     )
     roc_auc_lift_min: float | None = Field(
-        default=None, description="ROC AUC: real+synthetic minus real-only"
+        default=-0.01, description="ROC AUC: real+synthetic minus real-only (a dip within noise is allowed)"
     )
     balanced_accuracy_lift_min: float | None = Field(
-        default=None, description="balanced accuracy: real+synthetic minus real-only"
+        default=-0.01, description="balanced accuracy: real+synthetic minus real-only"
     )
-
-    @property
-    def wants_lift(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.minority_f1_lift_min, self.roc_auc_lift_min, self.balanced_accuracy_lift_min)
-        )
+    r2_lift_min: float | None = Field(
+        default=0.0,
+        description="R² of a regression: real+synthetic minus real-only (regression's primary lift)",
+    )
+    mae_lift_min: float | None = Field(
+        default=-0.01,
+        description="relative fall of a regression's mean absolute error: (real − augmented) / real",
+    )
 
     @property
     def pipeline_gates(self) -> Gates:
@@ -401,28 +457,45 @@ class AugmentGates(Gates):
         return Gates(**self.model_dump(include=set(Gates.model_fields)))
 
 
+LIFT_WHAT = {
+    "minority_f1": "F1 of the rarest class ({minority})",
+    "roc_auc": "ROC AUC",
+    "balanced_accuracy": "balanced accuracy",
+    "r2": "R²",
+    "mae": "the relative fall of the mean absolute error",
+}
+
+
 def lift_metrics(gates: AugmentGates, lift: Lift | None) -> list[Metric]:
     """Each utility lift of the synthetic rows (real + synthetic minus real alone), beside SMOTE's."""
     if lift is None:
         return []
     smote = lift.smote_lift
-    return [
-        Metric(
-            name=f"{name}_lift",
-            value=lift.lift[name],
-            threshold=getattr(gates, f"{name}_lift_min"),
-            direction="min",
-            group="utility",
-            description=f"{what} with the synthetic rows ({lift.augmented[name]:.3f}) minus real rows alone "
-            f"({lift.real[name]:.3f}), predicting {lift.target} on the real holdout; SMOTE's lift: "
-            + ("n/a" if smote is None else f"{smote[name]:+.3f}"),
+    metrics = []
+    for name in lift.metrics:
+        what = LIFT_WHAT[name].format(minority=lift.minority)
+        if name == "mae":
+            scores = (
+                f"MAE {lift.augmented[name]:.4g} with the synthetic rows against {lift.real[name]:.4g} alone"
+            )
+        else:
+            scores = f"{lift.augmented[name]:.3f} with the synthetic rows minus {lift.real[name]:.3f} alone"
+        baseline = (
+            ""
+            if lift.task != "classification"
+            else "; SMOTE's lift: " + ("n/a" if smote is None else f"{smote[name]:+.3f}")
         )
-        for name, what in zip(
-            LIFT_METRICS,
-            (f"F1 of the rarest class ({lift.minority})", "ROC AUC", "balanced accuracy"),
-            strict=True,
+        metrics.append(
+            Metric(
+                name=f"{name}_lift",
+                value=lift.lift[name],
+                threshold=getattr(gates, f"{name}_lift_min"),
+                direction="min",
+                group="utility",
+                description=f"{what}: {scores}, predicting {lift.target} on the real holdout{baseline}",
+            )
         )
-    ]
+    return metrics
 
 
 def augmented_contract_metrics(gates: AugmentGates, report: ContractReport) -> list[Metric]:

@@ -13,6 +13,10 @@ the generator nor any of the three models saw:
 
 Lift = score with the extra rows − score on real alone, for the F1 of the rarest class, ROC AUC
 (one-vs-rest macro average for more than two classes) and balanced accuracy.
+
+A numeric target is a regression (HistGradientBoostingRegressor): the lifts are R² and the relative
+fall in mean absolute error, (MAE real − MAE augmented) / MAE real, so that above 0 is better for
+both. SMOTE makes rows of a class, so a regression has no SMOTE baseline.
 """
 
 from __future__ import annotations
@@ -21,15 +25,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import balanced_accuracy_score, f1_score, mean_absolute_error, r2_score
 
-from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.model import NUMERIC_KINDS, Contract
 from synthwright.errors import ConfigError
 from synthwright.validators.features import as_labels, is_categorical, scored_columns, tree_matrices
 from synthwright.validators.utility import FIXED_MODEL, MODEL_DESCRIPTION, fit_predict, roc_auc_score_of
 
 METRICS = ("minority_f1", "roc_auc", "balanced_accuracy")
+REGRESSION_METRICS = ("r2", "mae")
+PRIMARY = {"classification": "minority_f1", "regression": "r2"}
+"""The lift an augmentation must not lower by default (the others may dip within a tolerance)."""
 SMOTE_NEIGHBOURS = 5
 
 
@@ -45,19 +52,26 @@ class Lift:
     notes: list[str] = field(default_factory=list)
     model: str = MODEL_DESCRIPTION
 
+    task: str = "classification"
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return METRICS if self.task == "classification" else REGRESSION_METRICS
+
     @property
     def lift(self) -> dict[str, float]:
-        return {m: round(self.augmented[m] - self.real[m], 4) for m in METRICS}
+        return {m: _lift(m, self.real[m], self.augmented[m]) for m in self.metrics}
 
     @property
     def smote_lift(self) -> dict[str, float] | None:
         if self.smote is None:
             return None
-        return {m: round(self.smote[m] - self.real[m], 4) for m in METRICS}
+        return {m: _lift(m, self.real[m], self.smote[m]) for m in self.metrics}
 
     def to_dict(self) -> dict:
         return {
             "target": self.target,
+            "task": self.task,
             "minority_class": self.minority,
             "model": self.model,
             "real": self.real,
@@ -79,12 +93,15 @@ def utility_lift(
     *,
     seed: int = 0,
 ) -> Lift:
-    """Scores of the fixed model trained on real, real+synthetic and real+SMOTE, on the real holdout."""
+    """Scores of the fixed model trained on real, real+synthetic and real+SMOTE, on the real holdout
+    (a numeric target: real and real+synthetic, R² and MAE)."""
     column = contract.column(target)
+    if column.kind in NUMERIC_KINDS:
+        return _regression_lift(train, holdout, synthetic, contract, target, seed)
     if not is_categorical(column):
         raise ConfigError(
-            f"the utility lift needs a class label; target {target!r} is {column.kind.value}",
-            hint="name a categorical or boolean target, or drop the *_lift_min gates",
+            f"the utility lift needs a class label or a number; target {target!r} is {column.kind.value}",
+            hint="name a categorical, boolean, integer or float target",
         )
     features = scored_columns(contract, exclude=(target,))
     train, synthetic, holdout = (f[f[target].notna()] for f in (train, synthetic, holdout))
@@ -110,6 +127,50 @@ def utility_lift(
         rows={"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)},
         notes=notes,
     )
+
+
+def _regression_lift(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    contract: Contract,
+    target: str,
+    seed: int,
+) -> Lift:
+    features = scored_columns(contract, exclude=(target,))
+    train, synthetic, holdout = (f[f[target].notna()] for f in (train, synthetic, holdout))
+    (x_train, x_synthetic, x_holdout), categorical = tree_matrices([train, synthetic, holdout], features)
+    y_train, y_synthetic, y_holdout = (
+        pd.to_numeric(f[target]).to_numpy(dtype="float64") for f in (train, synthetic, holdout)
+    )
+
+    def scores(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        model = HistGradientBoostingRegressor(
+            **FIXED_MODEL, categorical_features=categorical, random_state=seed
+        )
+        predicted = fit_predict(model, x, y, x_holdout, "predict")
+        return {
+            "r2": round(float(r2_score(y_holdout, predicted)), 4),
+            "mae": round(float(mean_absolute_error(y_holdout, predicted)), 6),
+        }
+
+    return Lift(
+        target=target,
+        minority="",
+        real=scores(x_train, y_train),
+        augmented=scores(np.vstack([x_train, x_synthetic]), np.concatenate([y_train, y_synthetic])),
+        smote=None,
+        rows={"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)},
+        notes=["a regression has no SMOTE baseline (SMOTE makes rows of a class)"],
+        task="regression",
+    )
+
+
+def _lift(metric: str, real: float, other: float) -> float:
+    """Above 0 is better: a score's gain, or for MAE its relative fall."""
+    if metric == "mae":
+        return round((real - other) / real, 4) if real else 0.0
+    return round(other - real, 4)
 
 
 def _scores(

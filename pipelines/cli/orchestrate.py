@@ -59,6 +59,8 @@ def run(
             f"[bold green]published[/] {result.dataset} {result.version} "
             f"({result.rows:,} rows) → {result.version_dir}"
         )
+        if result.scorecard.relaxed:
+            out.print(f"  [yellow]published with {result.scorecard.relaxed_line}[/]")
         if result.run.get("tournament"):
             out.print(f"  tournament: {result.run['tournament']['reason']}")
         if result.run.get("cached_steps"):
@@ -214,6 +216,8 @@ def augment(
         f"[bold green]published[/] {result.dataset} {result.version}: {result.real_rows:,} real + "
         f"{result.synthetic_rows:,} synthetic rows → {result.version_dir}"
     )
+    if result.scorecard.relaxed:
+        out.print(f"  [yellow]published with {result.scorecard.relaxed_line}[/]")
     assert result.plan is not None  # an augmentation's result says what it planned
     for group in result.plan["groups"]:
         given = ", ".join(f"{k}={v!r}" for k, v in group["conditions"].items()) or "unconditioned"

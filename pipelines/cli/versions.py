@@ -25,7 +25,7 @@ def versions(
             "created_at": v.manifest.get("created_at"),
             "rows": v.manifest.get("rows"),
             "generator": (v.manifest.get("generator") or {}).get("name"),
-            "gate": "passed" if (v.manifest.get("gate") or {}).get("passed") else "not passed",
+            "gate": _gate(v.manifest.get("gate") or {}),
             "path": str(v.path),
         }
         for v in found
@@ -47,3 +47,11 @@ def versions(
             row["path"],
         )
     out.print(listing)
+
+
+def _gate(gate: dict) -> str:
+    """`passed`, or `passed (relaxed: detection_auc off)` when gates were looser than the defaults."""
+    if not gate.get("passed"):
+        return "not passed"
+    relaxed = gate.get("relaxed_gates") or []
+    return f"passed (relaxed: {', '.join(relaxed)})" if relaxed else "passed"
