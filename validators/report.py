@@ -22,14 +22,27 @@ from synthwright.files import write_atomically
 from synthwright.validators.evaluate import Evaluation
 from synthwright.validators.features import scored_columns
 from synthwright.validators.gates import Metric, Scorecard, format_number
+from synthwright.validators.lift import Lift
 from synthwright.validators.report_plots import (
+    ASSOCIATION_CATEGORIES,
+    CLIP_QUANTILES,
+    FEW_DISTINCT,
+    HEAVY_BODY_SHARE,
+    LIFT_VARIANTS,
+    TAIL_REACH,
     TOP_CATEGORIES,
+    association_figure,
+    association_matrix,
     dcr_figure,
     distribution_figure,
     embed,
     format_percent,
+    lift_figure,
+    metric_name,
     pair_trend_heatmap,
+    signed,
     utility_figure,
+    zero_distances,
 )
 
 PLOT_ROWS = 20_000
@@ -61,7 +74,7 @@ def render_report(
         _verdict(evaluation),
         _scorecard_section(evaluation.scorecard),
         _distribution_section(evaluation, train, synthetic, contract),
-        _pair_section(evaluation, contract),
+        _pair_section(evaluation, contract, train, synthetic),
         _privacy_section(evaluation),
         _utility_section(evaluation),
         _contract_section(evaluation),
@@ -120,23 +133,40 @@ def _header(title: str, details: dict[str, str], evaluation: Evaluation) -> str:
 
 
 def _verdict(evaluation: Evaluation) -> str:
-    """The answer first: passed or rejected, which gates failed and what that means."""
+    """The answer first: passed or rejected, which gates failed and what that means; a gate that was
+    off or looser than its default is said in the banner itself."""
     scorecard = evaluation.scorecard
     gated = [m for m in scorecard.metrics if m.threshold is not None]
+    relaxed = (
+        f'<p class="relaxed">Judged with {_e(scorecard.relaxed_line)}; the default gates are stricter.</p>\n'
+        if scorecard.relaxed
+        else ""
+    )
     if scorecard.passed:
-        qualities = ["faithful to the real data", "private"]
-        if evaluation.utility is not None:
-            qualities.append("useful for a model")
-        qualities.append("within the contract")
+        groups = {m.group for m in gated}
+        qualities = [
+            quality
+            for group, quality in (
+                ("fidelity", "faithful to the real data"),
+                ("privacy", "private"),
+                ("utility", "useful for a model"),
+                ("contract", "within the contract"),
+            )
+            if group in groups
+        ]
+        ungated = [m.name for m in scorecard.metrics if m.threshold is None and m.name != "nndr_median"]
         meaning = (
             f"All {len(gated)} gates passed: by these thresholds the synthetic rows are "
-            f"{', '.join(qualities[:-1])} and {qualities[-1]}."
+            + (f"{', '.join(qualities[:-1])} and {qualities[-1]}" if len(qualities) > 1 else qualities[0])
+            + "."
+            + (f" Not gated: {', '.join(ungated)}." if ungated else "")
             if gated
             else "No gate is set: every figure below is reported, none was held to a threshold."
         )
+        banner = "PASSED (relaxed gates)" if scorecard.relaxed else "PASSED"
         return (
-            '<section class="verdict passed" id="verdict">\n<p class="banner">PASSED</p>\n'
-            f'<p class="meaning">{_e(meaning)}</p>\n</section>'
+            f'<section class="verdict passed" id="verdict">\n<p class="banner">{banner}</p>\n'
+            f'<p class="meaning">{_e(meaning)}</p>\n{relaxed}</section>'
         )
     failures = scorecard.failures
     groups = [g for g in GROUPS if any(m.group == g for m in failures)]
@@ -149,7 +179,7 @@ def _verdict(evaluation: Evaluation) -> str:
     return (
         '<section class="verdict rejected" id="verdict">\n<p class="banner">REJECTED</p>\n'
         f'<p class="meaning">{_e(meaning)}</p>\n<p>Failed gates:</p>\n<ul class="failed">{items}</ul>\n'
-        "</section>"
+        f"{relaxed}</section>"
     )
 
 
@@ -240,11 +270,19 @@ def _distribution_section(
     shown = _columns_to_plot(columns, evaluation)
     names = [c.name for c in shown]
     real, fake = _sample(train, names), _sample(synthetic, names)
+    low, high = (round(100 * q) for q in CLIP_QUANTILES)
     notes = [
-        "Numbers and dates: density histograms on shared bins. Categories: share of rows per category "
-        f"(the {TOP_CATEGORIES} most common in the real data; the rest summed; missing values as their "
-        "own bar). Each title gives the column's shape error (0 % = identical) and the ROC AUC of a "
-        "classifier that tells real from synthetic rows by that column alone (0.5 = cannot tell)."
+        "Numbers and dates: the share of each table's rows in each bin, on bins both tables share. "
+        f"Categories: share of rows per category (the {TOP_CATEGORIES} most common in the real data; the "
+        "rest summed; missing values as their own bar). Each title gives the column's shape error "
+        "(0 % = identical) and the ROC AUC of a classifier that tells real from synthetic rows by that "
+        "column alone (0.5 = cannot tell).",
+        f"Heavy tails: a number column with more than {FEW_DISTINCT} distinct values whose middle 90 % "
+        f"(p5–p95) fills less than {100 * HEAVY_BODY_SHARE:.0f} % of its range, or whose p1 or p99 lies "
+        f"more than {TAIL_REACH:g} interquartile ranges from the median, would be one spike on a plain "
+        "axis. It is drawn on a log axis when its values reach over a decade (symlog, linear around 0, "
+        f"when there are zeros or negatives), otherwise clipped to p{low}–p{high} of the real values, "
+        "with the share of each table's rows left outside. The label under the panel says which.",
     ]
     if len(train) > PLOT_ROWS or len(synthetic) > PLOT_ROWS:
         notes.append(f"Plotted on a seeded sample of at most {PLOT_ROWS:,} rows of each table.")
@@ -309,35 +347,75 @@ def _chunks(items: Sequence[Column], size: int) -> Iterator[Sequence[Column]]:
         yield items[start : start + size]
 
 
-def _pair_section(evaluation: Evaluation, contract: Contract) -> str:
+def _pair_section(
+    evaluation: Evaluation, contract: Contract, train: pd.DataFrame, synthetic: pd.DataFrame
+) -> str:
+    """How the columns relate, real beside synthetic, then how far off each pair's trend is."""
     heading = "Column-pair trends"
     columns = scored_columns(contract)
     shown = _columns_to_plot(columns, evaluation)
     names = [c.name for c in shown]
     if len(names) < 2:
         return _section("pairs", heading, "<p>Fewer than two scored columns: no pairs to compare.</p>")
+    capped = f" Shown: the {len(shown)} columns plotted above." if len(shown) < len(columns) else ""
+    real, fake = _sample(train, names), _sample(synthetic, names)
+    association_note = (
+        "How strongly each pair of columns is related, in the real training rows (left) and the synthetic "
+        "rows (right), on one colour scale. Two numbers (dates count as numbers): Spearman's rank "
+        "correlation, −1 to 1, the sign the direction. Two categories (booleans count as categories): "
+        "Cramér's V, bias-corrected, 0 to 1. A number with a category: the correlation ratio η, 0 to 1 "
+        "(how much of the number's spread the category explains). Missing values are left out of each "
+        f"pair; categories beyond a column's {ASSOCIATION_CATEGORIES} most common are pooled. Grey: a "
+        "column with itself, or a pair that cannot be measured (a constant column, too few rows)."
+        + (
+            f" Measured on a seeded sample of at most {PLOT_ROWS:,} rows of each table."
+            if max(len(train), len(synthetic)) > PLOT_ROWS
+            else ""
+        )
+        + capped
+    )
+    associations = association_figure(names, association_matrix(real, shown), association_matrix(fake, shown))
+    association_alt = (
+        f"Heatmaps of column-pair association over {len(names)} columns: real (train) on the left, "
+        "synthetic on the right, same colour scale"
+    )
     note = (
         "Error of each column pair's correlation (numbers) or contingency table (categories) between real "
         "and synthetic rows, in percent: 0 = the pair relates exactly as in the real data. Grey: not "
         "scored (SDMetrics leaves out pairs whose real relation is weak, and pairs it cannot compute)."
-        + (f" Shown: the {len(shown)} columns plotted above." if len(shown) < len(columns) else "")
+        + capped
     )
     figure = pair_trend_heatmap(evaluation.fidelity.pair_errors, names)
     alt = f"Heatmap of pair-trend errors (percent) over {len(names)} columns"
-    return _section("pairs", heading, f'<p class="muted">{_e(note)}</p>', embed(figure, alt))
+    return _section(
+        "pairs",
+        heading,
+        f'<p class="muted">{_e(association_note)}</p>',
+        embed(associations, association_alt),
+        f'<p class="muted">{_e(note)}</p>',
+        embed(figure, alt),
+    )
 
 
 def _privacy_section(evaluation: Evaluation) -> str:
+    """The DCR histograms, with how to read their shapes and the rows at distance 0 on each side."""
     private = evaluation.privacy
     heading = "Distance to the closest real row"
     note = (
         "For every synthetic row, the distance to its closest row in a sample of the training data and "
         "in the holdout (real rows the generator never saw; equal sizes). A generator that learned the "
-        "population, not its rows, gives two matching curves; copied rows pile up near 0 on the train curve."
+        "population, not its rows, gives two matching curves."
     )
     train, holdout = np.asarray(private.dcr_train, float), np.asarray(private.dcr_holdout, float)
     if train.size == 0 or holdout.size == 0:
         return _section("privacy", heading, "<p>No distances were measured.</p>")
+    shapes = (
+        "Reading the shapes: a bump at 0 on the train curve only = synthetic rows that copy training "
+        "rows. A bump at 0 on both curves = the real data repeats its own rows, or the table has few "
+        "distinct rows (a few low-cardinality columns), so plausible rows match real ones exactly; not "
+        "a sign of copying by itself. A second bump further out = a group of synthetic rows from one "
+        "cluster, all about as far from the real rows."
+    )
     figure = dcr_figure(train, holdout, private.dcr_share, private.dcr_share_interval)
     alt = f"Histograms of distance to closest record, train vs holdout; DCR share {private.dcr_share}"
     rows = private.rows
@@ -345,18 +423,48 @@ def _privacy_section(evaluation: Evaluation) -> str:
         f'<p class="muted">Rows compared: {rows.get("synthetic", 0):,} synthetic; {rows.get("train", 0):,} '
         f"sampled from train and {rows.get('holdout', 0):,} from the holdout.</p>"
     )
-    return _section("privacy", heading, f'<p class="muted">{_e(note)}</p>', sampled, embed(figure, alt))
+    return _section(
+        "privacy",
+        heading,
+        f'<p class="muted">{_e(note)}</p>',
+        sampled,
+        f'<p class="muted">{_e(shapes)}</p>',
+        f'<p class="zero-distance">{_e(_zero_distance_line(train, holdout))}</p>',
+        embed(figure, alt),
+    )
+
+
+def _zero_distance_line(train: np.ndarray, holdout: np.ndarray) -> str:
+    """How many synthetic rows equal a train row vs a holdout row: copying shows as the excess."""
+    to_train, to_holdout = zero_distances(train), zero_distances(holdout)
+
+    def part(count: int, total: int) -> str:
+        return f"{count:,} of {total:,} ({format_percent(100 * count / max(total, 1))})"
+
+    line = (
+        f"At distance 0 (identical in every scored column): {part(to_train, len(train))} synthetic rows "
+        f"to a train row, {part(to_holdout, len(holdout))} to a holdout row."
+    )
+    if to_train > to_holdout:
+        line += (
+            f" {to_train - to_holdout:,} more to train than to holdout: rows the generator may have copied."
+        )
+    elif to_train:
+        line += " No more to train than to holdout: duplicates or few distinct rows, not copies."
+    return line
 
 
 def _utility_section(evaluation: Evaluation) -> str:
-    heading = "Utility: train on synthetic, test on real"
-    useful = evaluation.utility
+    """TRTR vs TSTR when a target was scored; the augmentation lift when one was measured; else why not."""
+    useful, lift = evaluation.utility, evaluation.lift
     if useful is None:
+        if lift is not None:
+            return _section("utility", LIFT_HEADING, *_lift_parts(lift))
         return _section(
             "utility",
-            heading,
-            "<p>Utility was not measured: no target column was given (name one to compare a model "
-            "trained on synthetic rows with one trained on real rows).</p>",
+            "Utility: train on synthetic, test on real",
+            "<p>Utility was not measured for this run (name a target column in the spec to compare a "
+            "model trained on synthetic rows with one trained on real rows).</p>",
         )
     note = (
         f"One fixed model trained on the real training rows (TRTR) and, separately, on the synthetic rows "
@@ -364,7 +472,70 @@ def _utility_section(evaluation: Evaluation) -> str:
     )
     figure = utility_figure(useful.real, useful.synthetic, useful.target, useful.gap, useful.headline)
     alt = f"Bar chart of TRTR vs TSTR scores predicting {useful.target}; gap {useful.gap}"
-    return _section("utility", heading, f'<p class="muted">{_e(note)}</p>', embed(figure, alt))
+    parts = [f'<p class="muted">{_e(note)}</p>', embed(figure, alt)]
+    if lift is not None:
+        parts += [f"<h3>{_e(LIFT_HEADING)}</h3>", *_lift_parts(lift)]
+    return _section("utility", "Utility: train on synthetic, test on real", *parts)
+
+
+LIFT_HEADING = "Utility lift: does adding the synthetic rows help a model?"
+
+
+def _lift_parts(lift: Lift) -> list[str]:
+    """The lift's note, its bar chart, a table of the exact scores, and the notes of the measurement."""
+    rows = lift.rows
+    minority = (
+        f" The minority class (the rarest in the training rows) is {lift.minority!r}."
+        if lift.minority
+        else ""
+    )
+    trained = ["the real training rows alone", "the real rows plus the synthetic rows"]
+    if lift.smote is not None:
+        trained.append(
+            "the real rows plus as many SMOTE rows as there are synthetic rows (SMOTE: the classic "
+            "oversampling baseline an augmentation has to beat)"
+        )
+    missing_smote = (
+        ""
+        if lift.smote is not None
+        else " There is no SMOTE baseline" + (" (see the notes below)." if lift.notes else ".")
+    )
+    note = (
+        f"One fixed model is trained on {', on '.join(trained[:-1])} and on {trained[-1]}; each predicts "
+        f"{lift.target!r} on the real holdout, which none of them saw.{missing_smote}{minority} Rows: "
+        f"{rows.get('train', 0):,} train, {rows.get('synthetic', 0):,} synthetic, "
+        f"{rows.get('holdout', 0):,} holdout. In brackets: the change against real only. "
+        f"Model: {lift.model}."
+    )
+    metrics = list(lift.real)
+    alt = (
+        f"Bar charts of {', '.join(metric_name(m) for m in metrics)} predicting {lift.target} when "
+        "trained on real rows only, on real + synthetic rows"
+        + (", and on real + SMOTE rows" if lift.smote is not None else "")
+    )
+    parts = [f'<p class="muted">{_e(note)}</p>', embed(lift_figure(lift), alt), _lift_table(lift)]
+    if lift.notes:
+        parts.append('<ul class="muted">' + "".join(f"<li>{_e(n)}</li>" for n in lift.notes) + "</ul>")
+    return parts
+
+
+def _lift_table(lift: Lift) -> str:
+    """The scores behind the bars, exactly, with each variant's change against real only."""
+    variants = [(key, label) for key, label, _ in LIFT_VARIANTS if getattr(lift, key) is not None]
+    head = "".join(f"<th>{_e(label)}</th>" for _, label in variants)
+    body = []
+    for metric in lift.real:
+        base = lift.real.get(metric, math.nan)
+        cells = []
+        for key, _ in variants:
+            value = getattr(lift, key).get(metric, math.nan)
+            change = "" if key == "real" else f" ({signed(value - base)})"
+            cells.append(f'<td class="num">{_e(format_number(value) + change)}</td>')
+        body.append(f"<tr><td>{_e(metric_name(metric))}</td>{''.join(cells)}</tr>")
+    return (
+        f'<table class="compact"><thead><tr><th>metric</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _contract_section(evaluation: Evaluation) -> str:
@@ -418,6 +589,7 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .banner { margin: 0; font-size: 40px; font-weight: 800; letter-spacing: 0.06em; }
 .passed .banner { color: var(--ok); }
 .rejected .banner { color: var(--bad); }
+.relaxed { color: #8a4b00; font-weight: 600; }
 .meaning { font-size: 17px; margin: 6px 0; }
 .failed { margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }

@@ -25,6 +25,7 @@ from synthwright.validators.evaluate import Evaluation
 from synthwright.validators.features import scored_columns
 from synthwright.validators.fidelity import Detection, Fidelity
 from synthwright.validators.gates import Gates, score
+from synthwright.validators.lift import Lift
 from synthwright.validators.privacy import Privacy
 from synthwright.validators.report import render_report, write_report
 from synthwright.validators.utility import Utility
@@ -41,6 +42,7 @@ def build_evaluation(
     gates: Gates | None = None,
     with_utility: bool = True,
     failed_checks: Sequence[CheckResult] = (),
+    lift: Lift | None = None,
 ) -> Evaluation:
     """An Evaluation with plausible fixed figures for every scored column and pair."""
     names = [c.name for c in scored_columns(contract)]
@@ -100,6 +102,7 @@ def build_evaluation(
         utility=utility,
         rows={"train": len(train), "holdout": 60, "synthetic": len(synthetic)},
         seconds={"fidelity": 0.5, "privacy": 0.1},
+        lift=lift,
     )
 
 
@@ -138,8 +141,8 @@ def test_the_report_is_one_self_contained_html_document(document):
     for link in re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', document):
         assert link.startswith("data:"), link
     pictures = images(document)
-    # distributions, pair heatmap, DCR histograms, utility bars
-    assert len(pictures) == 4
+    # distributions, pair associations, pair-trend errors, DCR histograms, utility bars
+    assert len(pictures) == 5
     assert all(p.startswith(PNG_SIGNATURE) and len(p) > 2_000 for p in pictures)
 
 
@@ -157,7 +160,14 @@ def test_sections_come_in_order_with_the_verdict_first(document):
 def test_verdict_passes_when_every_gate_passes(document):
     verdict = _verdict_of(document)
     assert '<p class="banner">PASSED</p>' in verdict and "REJECTED" not in document
-    assert "All 8 gates passed" in verdict
+    assert "All 9 gates passed" in verdict
+
+
+def test_a_relaxed_or_switched_off_gate_is_said_in_the_banner():
+    verdict = _verdict_of(render(gates=Gates(detection_auc_max=None, shape_error_max=30)))
+    assert '<p class="banner">PASSED (relaxed gates)</p>' in verdict
+    assert "detection_auc off" in verdict and "shape_error ≤ 30 (default 20)" in verdict
+    assert "Not gated: detection_auc" in verdict
 
 
 def test_verdict_rejects_and_names_the_failing_gates():
@@ -174,7 +184,7 @@ def test_verdict_rejects_and_names_the_failing_gates():
     assert '<p class="banner">REJECTED</p>' in verdict and "PASSED" not in document
     assert "<b>detection_auc</b>" in verdict and "<b>contract_violations</b>" in verdict
     assert "<b>shape_error</b>" not in verdict
-    assert "2 of 8 gates failed" in verdict and "do not look like the real ones" in verdict
+    assert "2 of 9 gates failed" in verdict and "do not look like the real ones" in verdict
     contract = document[document.index('id="contract"') :]
     assert "1 of 2 checks failed" in contract and "e.g. &lt;5&gt;" in contract
 
@@ -199,7 +209,7 @@ def test_user_strings_are_escaped():
     assert "price $ &amp; &lt;i&gt;" in document
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document and "<script" not in document
     assert "&quot;quoted&quot; &lt;path&gt;" in document
-    assert len(images(document)) == 4
+    assert len(images(document)) == 5
 
 
 def test_odd_names_and_values_draw_without_warnings():
@@ -215,16 +225,102 @@ def test_odd_names_and_values_draw_without_warnings():
     )
     evaluation = build_evaluation(contract, frame, frame, with_utility=False)
     document = render_report(evaluation, frame, frame, contract, title="odd")  # filterwarnings = error
-    assert len(images(document)) == 3
+    assert len(images(document)) == 4
     assert "价格 $ usd $" in document
 
 
-def test_without_utility_the_report_says_why():
+def test_without_utility_or_lift_the_report_says_so_without_guessing_why():
     document = render(with_utility=False)
     utility = document[document.index('id="utility"') : document.index('id="contract"')]
-    assert "not measured" in utility and "no target" in utility and "<img" not in utility
-    assert len(images(document)) == 3
+    assert "Utility was not measured for this run" in utility and "name a target column" in utility
+    assert "no target column was" not in utility  # the report cannot know that there was none
+    assert "<img" not in utility
+    assert len(images(document)) == 4
     assert "useful for a model" not in _verdict_of(document)
+
+
+def test_pair_section_shows_the_real_and_the_synthetic_associations(monkeypatch):
+    drawn = []
+    original = report_module.association_figure
+
+    def spy(names, real, synthetic):
+        drawn.append((names, real, synthetic))
+        return original(names, real, synthetic)
+
+    monkeypatch.setattr(report_module, "association_figure", spy)
+    evaluation, train, synthetic, contract = mixed_inputs()
+    document = render_report(evaluation, train, synthetic, contract, title=TITLE)
+    pairs = document[document.index('id="pairs"') : document.index('id="privacy"')]
+    alts = re.findall(r'alt="([^"]*)"', pairs)
+    assert alts == [
+        "Heatmaps of column-pair association over 6 columns: real (train) on the left, synthetic on the "
+        "right, same colour scale",
+        "Heatmap of pair-trend errors (percent) over 6 columns",
+    ]
+    for measure in ("Spearman", "Cramér&#x27;s V", "correlation ratio η"):
+        assert measure in pairs
+    (names, real, fake), scored = drawn[0], scored_columns(contract)
+    assert names == [c.name for c in scored]
+    assert np.array_equal(real, report_plots.association_matrix(train, scored), equal_nan=True)
+    assert np.array_equal(fake, report_plots.association_matrix(synthetic, scored), equal_nan=True)
+    assert not np.array_equal(real, fake, equal_nan=True)
+
+
+def test_privacy_section_explains_the_shapes_and_counts_rows_at_distance_zero():
+    evaluation, train, synthetic, contract = mixed_inputs()
+    to_train, to_holdout = np.full(100, 0.4), np.full(100, 0.4)
+    to_train[:7], to_holdout[:2] = 0.0, 0.0
+    private = dataclasses.replace(evaluation.privacy, dcr_train=to_train, dcr_holdout=to_holdout)
+    document = render_report(
+        dataclasses.replace(evaluation, privacy=private), train, synthetic, contract, title=TITLE
+    )
+    privacy = document[document.index('id="privacy"') : document.index('id="utility"')]
+    assert "bump at 0 on the train curve only" in privacy and "bump at 0 on both curves" in privacy
+    assert "second bump" in privacy
+    assert (
+        "7 of 100 (7 %) synthetic rows to a train row, 2 of 100 (2 %) to a holdout row. "
+        "5 more to train than to holdout" in privacy
+    )
+
+
+def _lift(smote: bool = True) -> Lift:
+    scores = {"minority_f1": 0.4, "roc_auc": 0.8, "balanced_accuracy": 0.7}
+    return Lift(
+        target="colour",
+        minority="blue",
+        real=scores,
+        augmented={k: v + 0.03 for k, v in scores.items()},
+        smote={k: v + 0.01 for k, v in scores.items()} if smote else None,
+        rows={"train": 120, "synthetic": 100, "holdout": 60},
+        notes=[] if smote else ["SMOTE had no class to grow"],
+    )
+
+
+def test_lift_without_utility_gets_its_own_section():
+    document = render(with_utility=False, lift=_lift(smote=False))
+    utility = document[document.index('id="utility"') : document.index('id="contract"')]
+    assert "<h2>Utility lift: does adding the synthetic rows help a model?</h2>" in utility
+    assert "not measured" not in utility
+    for fact in ("&#x27;colour&#x27;", "&#x27;blue&#x27;", "120 train, 100 synthetic, 60 holdout"):
+        assert fact in utility
+    assert "HistGradientBoosting" in utility  # the model
+    assert "<li>SMOTE had no class to grow</li>" in utility
+    assert re.findall(r'alt="([^"]*)"', utility) == [
+        "Bar charts of minority-class F1, ROC AUC, balanced accuracy predicting colour when trained on "
+        "real rows only, on real + synthetic rows"
+    ]
+    assert "<th>real + SMOTE</th>" not in utility
+    assert '<td>ROC AUC</td><td class="num">0.800</td><td class="num">0.830 (+0.030)</td>' in utility
+    assert len(images(document)) == 5
+
+
+def test_utility_and_lift_are_both_shown_when_both_were_measured():
+    document = render(lift=_lift())
+    utility = document[document.index('id="utility"') : document.index('id="contract"')]
+    assert "<h2>Utility: train on synthetic, test on real</h2>" in utility
+    assert "<h3>Utility lift: does adding the synthetic rows help a model?</h3>" in utility
+    assert "<th>real + SMOTE</th>" in utility
+    assert len(re.findall(r"<img\b", utility)) == 2
 
 
 def test_many_columns_plot_the_most_detectable_and_say_so(monkeypatch):

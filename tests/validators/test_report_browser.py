@@ -53,7 +53,7 @@ def test_report_renders_in_headless_chromium_without_errors_or_network(tmp_path)
             browser.close()
 
     assert title == "browser" and "PASSED" in verdict
-    assert len(pictures) == 4
+    assert len(pictures) == 5  # distributions, associations, pair errors, DCR, utility
     assert all(p["complete"] and p["width"] > 0 and p["alt"] for p in pictures), pictures
     assert console_errors == [] and page_errors == []
     assert requests and all(url.startswith(("file:", "data:")) for url in requests), requests
