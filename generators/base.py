@@ -127,8 +127,8 @@ class Generator(ABC):
     ) -> Self:
         """Learn from `data` (any dtypes that parse as the contract says). `rare_values` is the default
         rare-value protection (a column's own `rare` entry wins); None means `RareValues()`."""
-        self._refuse_free_text(contract)
         data = normalise_input(data, contract)
+        self._refuse_free_text(contract, data)
         if len(data) < 2:
             raise UserInputError(
                 f"the {self.name} generator needs at least 2 training rows, got {len(data)}",
@@ -149,10 +149,15 @@ class Generator(ABC):
         self.n_training_rows_ = len(data)
         return self
 
-    def _refuse_free_text(self, contract: Contract) -> None:
+    def _refuse_free_text(self, contract: Contract, data: pd.DataFrame) -> None:
+        """A text column with values, for a generator that would learn them as labels: refuse."""
         if self.writes_text:
             return
-        text = [c.name for c in contract.columns if c.kind is ColumnKind.TEXT and modelled(c)]
+        text = [
+            c.name
+            for c in contract.columns
+            if c.kind is ColumnKind.TEXT and modelled(c) and data[c.name].notna().any()
+        ]
         if text:
             raise ConfigError(
                 f"column {text[0]!r} is free text, and the {self.name} generator would learn its values "

@@ -98,8 +98,21 @@ def _labels(column: Column, values: pd.Series, policy: RareValues, salt: str) ->
         raise ConfigError(
             f"column {column.name!r}: rare values are to be replaced by {policy.placeholder!r}, "
             "which is not one of its categories",
-            hint=f"add {policy.placeholder!r} to the column's values, or use rare: {{replace_with: frequent}}",
+            hint=f"add {policy.placeholder!r} to the column's values, "
+            "or use rare: {replace_with: frequent}",
         )
+    weights = frequent
+    if len(rare) and frequent.empty and policy.replace_with == "frequent" and column.values is not None:
+        # nothing frequent to draw: a declared category no training row holds is public by the contract
+        unseen = [v for v in column.values if v not in counts.index]
+        if not unseen:
+            raise ConfigError(
+                f"column {column.name!r}: every value is held by fewer than {policy.min_rows} training "
+                "rows, so none of them may be published and the contract lists no other",
+                hint=f"allow them in the contract (column {column.name!r}: rare: {{min_rows: 1}}), "
+                "drop the column, or train on more rows",
+            )
+        weights = pd.Series(1, index=sorted(unseen))
     return ProtectedColumn(
         name=column.name,
         kind="labels",
@@ -110,8 +123,8 @@ def _labels(column: Column, values: pd.Series, policy: RareValues, salt: str) ->
         rare_hashes=sorted(_digest(salt, v) for v in rare.index),
         replace_with=policy.replace_with,
         placeholder=policy.placeholder,
-        frequent=[str(v) for v in frequent.index],
-        frequent_counts=[int(c) for c in frequent],
+        frequent=[str(v) for v in weights.index],
+        frequent_counts=[int(c) for c in weights],
     )
 
 

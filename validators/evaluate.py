@@ -19,6 +19,7 @@ import pandas as pd
 
 from synthwright.data_contracts.model import Contract, RareValues
 from synthwright.errors import UserInputError
+from synthwright.validators.attacks import Attacks, attack_risks
 from synthwright.validators.contract import ContractReport, ParseFailure, validate_contract
 from synthwright.validators.fidelity import Detection, Fidelity, detection, fidelity
 from synthwright.validators.gates import Gates, Scorecard, score
@@ -41,6 +42,8 @@ class Evaluation:
     utility: Utility | None
     rows: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    attacks: Attacks | None = None
+    """Singling-out, linkability and attribute-inference risks (validators.attacks)."""
     lift: Lift | None = None
     """An augmentation's utility lift (real + synthetic vs real alone); None for a synthesis."""
 
@@ -60,6 +63,7 @@ class Evaluation:
                 "detection": self.detection.to_dict(),
                 "privacy": self.privacy.to_dict(),
                 "utility": self.utility.to_dict() if self.utility else None,
+                "attacks": self.attacks.to_dict() if self.attacks else None,
                 "contract": self.contract_report.to_dict(),
                 "seconds": self.seconds,
             }
@@ -125,6 +129,7 @@ def evaluate(
     private = timed(
         "privacy", privacy, train, holdout, synthetic, contract, seed=seed, rare_values=rare_values
     )
+    attacked = timed("attacks", attack_risks, train, holdout, synthetic, contract, seed=seed)
     useful = (
         timed("utility", utility, train, holdout, synthetic, contract, target, task=task, seed=seed)
         if target
@@ -138,6 +143,7 @@ def evaluate(
         reference,
         detection=detected,
         privacy=private,
+        attacks=attacked,
         utility=useful,
         tables=rows,
     )
@@ -151,4 +157,5 @@ def evaluate(
         utility=useful,
         rows=rows,
         seconds=seconds,
+        attacks=attacked,
     )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from synthwright.validators.attacks import Attacks
 from synthwright.validators.contract import ContractReport
 from synthwright.validators.fidelity import Detection, Fidelity
 from synthwright.validators.lift import Lift
@@ -64,6 +65,26 @@ class Gates(BaseModel):
         ge=0,
         le=100,
         description="percentage points more synthetic texts equal to a training text than holdout texts",
+    )
+    singling_out_risk_max: float | None = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="singling-out risk (anonymeter's definition): predicates from synthetic rows that "
+        "isolate one training row, beyond what they do on the holdout",
+    )
+    linkability_risk_max: float | None = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="linkability risk: synthetic rows that join two halves of a training row's columns",
+    )
+    attribute_inference_risk_max: float | None = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="attribute-inference risk of the most exposed column: a training row's value "
+        "guessed from its nearest synthetic row, beyond the holdout's",
     )
     utility_gap_max: float | None = Field(
         default=0.15, ge=0, description="TRTR − TSTR of ROC AUC (classification) or R² (regression)"
@@ -200,6 +221,7 @@ def score(
     *,
     detection: Detection | None = None,
     privacy: Privacy | None = None,
+    attacks: Attacks | None = None,
     utility: Utility | None = None,
     tables: dict[str, int] | None = None,
 ) -> Scorecard:
@@ -215,6 +237,7 @@ def score(
             *fidelity_metrics(gates, fidelity, reference, tables),
             *detection_metrics(gates, detection, tables),
             *privacy_metrics(gates, privacy, tables),
+            *attack_metrics(gates, attacks),
             *utility_metrics(gates, utility, tables),
             *contract_metrics(gates, contract_report),
         ],
@@ -353,6 +376,42 @@ def privacy_metrics(gates: Gates, privacy: Privacy | None, tables: dict[str, int
                 ideal=0.0,
                 description="personal-data values copied from the real data: "
                 + ", ".join(f"{k} {v}" for k, v in privacy.pii_verbatim.items()),
+            )
+        )
+    return metrics
+
+
+ATTACKS = {
+    "singling_out": "singling out: predicates from synthetic rows that isolate exactly one real row",
+    "linkability": "linkability: a synthetic row nearest to a real row on two halves of its columns",
+    "attribute_inference": "attribute inference: a real row's value guessed from its nearest synthetic row",
+}
+
+
+def attack_metrics(gates: Gates, attacks: Attacks | None) -> list[Metric]:
+    """The three attacks' risks: main attack on train, control on the holdout (anonymeter's definitions)."""
+    if attacks is None:
+        return []
+    metrics = []
+    for name, what in ATTACKS.items():
+        attack = getattr(attacks, name)
+        worst = ""
+        if attack.parts:
+            part = max(
+                attack.parts, key=lambda k: -1 if math.isnan(attack.parts[k].risk) else attack.parts[k].risk
+            )
+            worst = f"; worst: {part}"
+        metrics.append(
+            Metric(
+                name=f"{name}_risk",
+                value=attack.risk,
+                threshold=getattr(gates, f"{name}_risk_max"),
+                group="privacy",
+                interval=None if any(math.isnan(v) for v in attack.interval) else tuple(attack.interval),
+                ideal=0.0,
+                description=f"{what}; risk = (train success {attack.main_rate:.3f} − holdout success "
+                f"{attack.control_rate:.3f}) / (1 − holdout), {attack.n_attacks} attacks{worst}"
+                + (f" ({attack.note})" if attack.note else ""),
             )
         )
     return metrics

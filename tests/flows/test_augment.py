@@ -4,7 +4,8 @@ request form, with the published row counts and class proportions read back from
 The tests share one cache folder, so the copula is fitted once and every later request reuses it (the
 request's fit key is the pipeline's). Fidelity gates are off: the conditioned rows are compared with
 at most 67 real rows, too few for the default bounds to mean much; the forms are what is tested here.
-The privacy bounds are demo.yaml's (real rows scored as synthetic reach 0.6 on this small table).
+The privacy bounds are demo.yaml's (real rows scored as synthetic reach 0.6 on this small table), and
+the attacks' gates are off: their control attack runs on the 13 holdout rows of a group.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ target: placed
 rebalance: {{placed: {{"false": 0.5}}}}
 generator: {{name: copula}}
 gates: {{shape_error_max: null, trend_error_max: null, detection_auc_max: null, dcr_share_max: 0.7,
-        mia_auc_max: 0.7}}
+        mia_auc_max: 0.7, singling_out_risk_max: null, attribute_inference_risk_max: null}}
 cache: {{root: {folder / "cache"}}}
 """
     )
@@ -108,14 +109,14 @@ def test_multiplier_sets_the_final_size(capsys, prefect_api_url, request_file, t
 
 
 def test_conditions_add_rows_with_those_values(capsys, prefect_api_url, request_file, tmp_path):
-    result = augment(capsys, request_file, tmp_path, "--rows", "30", "--condition", "gender=F")
+    result = augment(capsys, request_file, tmp_path, "--rows", "60", "--condition", "gender=F")
     _, table, manifest = published(result, tmp_path)
     synthetic = table[table["is_synthetic"]]
-    assert len(table) == REAL_ROWS + 30 and len(synthetic) == 30
+    assert len(table) == REAL_ROWS + 60 and len(synthetic) == 60
     assert synthetic["gender"].eq("F").all()
-    assert manifest["request"]["conditions"] == [{"gender": "F", "rows": 30}]
+    assert manifest["request"]["conditions"] == [{"gender": "F", "rows": 60}]
     (group,) = manifest["augmentation"]["plan"]["groups"]
-    assert group["conditions"] == {"gender": "F"} and group["rows"] == 30
+    assert group["conditions"] == {"gender": "F"} and group["rows"] == 60
 
 
 def assert_refused(result: Result, *needles: str) -> None:

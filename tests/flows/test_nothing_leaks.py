@@ -40,7 +40,7 @@ def table(tmp_path_factory) -> tuple[Path, Path, set[str]]:
 def _open_gates() -> list[str]:
     """This test is about what is published, not about quality: every gate open."""
     keys = ["shape_error_max", "trend_error_max", "detection_auc_max", "dcr_share_max", "mia_auc_max"]
-    keys.append("utility_gap_max")
+    keys += ["utility_gap_max", "utility_f1_gap_max"]
     return [arg for key in keys for arg in ("--set", f"gates.{key}=null")]
 
 

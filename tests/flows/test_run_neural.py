@@ -81,7 +81,7 @@ class _Collect(logging.Handler):
     "name, epochs, knobs",
     [
         ("diffusion", 40, {"hidden", "depth", "sampling_steps", "batch_size"}),
-        ("llm", 10, {"width", "depth", "heads", "batch_size", "max_bins"}),
+        ("llm", 15, {"width", "depth", "heads", "batch_size", "max_bins"}),
     ],
 )
 def test_run_demo_with_a_preset_generator_publishes_and_records_the_concrete_config(

@@ -1,4 +1,4 @@
-"""Rare values are never published verbatim, whatever the generator (generators/rare.py, in the base class)."""
+"""Rare values are never published verbatim, whatever the generator (generators/rare.py, the base class)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,8 @@ def test_gate_overrides_change_the_verdict(files, tmp_path, capsys):
     args = evaluate_args(files, "copies", tmp_path / "r.html", "--json")
     code, out, _ = run_cli(
         capsys, *args, "--gate", "exact_match_excess_max=null", "--gate", "mia_auc_max=null",
-        "--gate", "dcr_share_max=1",
+        "--gate", "dcr_share_max=1", "--gate", "singling_out_risk_max=null",
+        "--gate", "linkability_risk_max=null", "--gate", "attribute_inference_risk_max=null",
     )  # fmt: skip
     assert code == 0, [m for m in json.loads(out)["scorecard"]["metrics"] if not m["passed"]]
     code, _, err = run_cli(capsys, *args, "--gate", "no_such_gate=1")

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from support import REPO
 
@@ -273,8 +275,10 @@ def test_augment_runs_the_same_graph_without_prefect(tmp_path, caplog):
             f"contract={REPO / 'data_contracts' / 'examples' / 'student_placements.yaml'}",
             "target=placed",
             "rebalance={placed: {'false': 0.5}}",
+            # the conditioned rows meet 54 real train and 13 holdout rows: the attacks' control is noise
             "gates={shape_error_max: null, trend_error_max: null, detection_auc_max: null,"
-            " dcr_share_max: 0.7, mia_auc_max: 0.7}",
+            " dcr_share_max: 0.7, mia_auc_max: 0.7, singling_out_risk_max: null,"
+            " attribute_inference_risk_max: null}",
             f"output.root={tmp_path}",
         ],
     )
@@ -287,3 +291,66 @@ def test_augment_runs_the_same_graph_without_prefect(tmp_path, caplog):
         "True": 0.5,
     }
     assert steps_logged(caplog) == [f"step={s}" for s in [*STEPS[:3], "plan", *STEPS[3:]]]
+
+
+def _xor_table(path: Path) -> Path:
+    """1,200 rows whose rare class (16 %) lives in two corners of (x1, x2): an interaction a Gaussian
+    copula cannot learn, so its rows of that class are scattered and teach a model the wrong regions."""
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.uniform(-1, 1, 1200), rng.uniform(-1, 1, 1200)
+    rare = ((x1 > 0.3) & (x2 > 0.3)) | ((x1 < -0.6) & (x2 < -0.6))
+    frame = pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "label": np.where(rare, "yes", "no")})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_an_augmentation_that_lowers_the_minority_f1_is_rejected_by_default_with_the_lift_shown(tmp_path):
+    request = load_request(
+        None,
+        [
+            "dataset=xor-balanced",
+            f"source.path={_xor_table(tmp_path / 'xor.csv')}",
+            "target=label",
+            "rebalance={label: {'yes': 0.5}}",
+            # fidelity and the row-level privacy bounds open: this is about the lift gates' defaults
+            "gates={shape_error_max: null, trend_error_max: null, detection_auc_max: null,"
+            " dcr_share_max: 0.7}",
+            f"output.root={tmp_path / 'out'}",
+        ],
+    )
+    with pytest.raises(GateFailedError, match="minority_f1_lift") as caught:
+        augment(request)
+    failed = {m.name: m for m in caught.value.scorecard.failures}
+    assert failed["minority_f1_lift"].value < -0.1 and failed["minority_f1_lift"].threshold == 0.0
+    assert "smote" in failed["minority_f1_lift"].description.lower()
+    report = (caught.value.report_dir / "report.html").read_text()
+    assert "Utility lift: does adding the synthetic rows help a model?" in report
+    assert "Utility was not measured" not in report
+    assert Store(tmp_path / "out").versions("xor-balanced") == []
+
+
+def test_a_regression_augmentation_is_held_to_its_r2_and_mae_lifts(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 10, 600)
+    pd.DataFrame({"x": x.round(3), "y": (3 * x + rng.normal(0, 1, 600)).round(3)}).to_csv(
+        tmp_path / "r.csv", index=False
+    )
+    request = load_request(
+        None,
+        [
+            "dataset=more-rows",
+            f"source.path={tmp_path / 'r.csv'}",
+            "target=y",
+            "multiplier=1.5",
+            "gates={detection_auc_max: null}",
+            f"output.root={tmp_path / 'out'}",
+        ],
+    )
+    try:
+        scorecard = augment(request).scorecard
+    except GateFailedError as error:
+        scorecard = error.scorecard
+    lifts = {m.name: m for m in scorecard.metrics if m.name.endswith("_lift")}
+    assert set(lifts) == {"r2_lift", "mae_lift"}
+    assert lifts["r2_lift"].threshold == 0.0 and lifts["mae_lift"].threshold == -0.01
+    assert "relaxed gates: detection_auc off" in scorecard.relaxed_line

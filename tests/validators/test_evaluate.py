@@ -31,6 +31,9 @@ ALL_METRICS = [
     "nndr_median",
     "rare_value_leaks",
     "pii_verbatim",
+    "singling_out_risk",
+    "linkability_risk",
+    "attribute_inference_risk",
     "utility_gap",
     "contract_violations",
 ]
@@ -71,6 +74,7 @@ def test_every_part_is_measured(evaluated, frames):
         "reference_fidelity",
         "detection",
         "privacy",
+        "attacks",
         "utility",
     }
     assert all(s >= 0 for s in evaluated.seconds.values())
@@ -109,6 +113,7 @@ def test_to_dict_is_strict_json_with_every_part(evaluated):
         "detection",
         "privacy",
         "utility",
+        "attacks",
         "contract",
         "seconds",
     }

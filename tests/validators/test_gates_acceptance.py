@@ -61,6 +61,8 @@ def test_the_bootstrap_copier_is_rejected_by_the_privacy_gate(adult, seed):
     assert not result.passed, _figures(result)
     privacy_failures = [m.name for m in result.scorecard.failures if m.group == "privacy"]
     assert privacy_failures, _figures(result)
+    # the attacks see it too: its rows single out and give away the training rows, not the holdout's
+    assert {"singling_out_risk", "attribute_inference_risk"} <= set(privacy_failures), _figures(result)
     # a copier reproduces the rows, so nothing else gives it away
     assert {m.group for m in result.scorecard.failures} == {"privacy"}, _figures(result)
 
@@ -102,12 +104,13 @@ def test_real_rows_never_seen_pass_every_default_gate(adult):
     result = evaluate(train, holdout, protected, contract, target=TARGET, seed=0)
     assert result.passed, _figures(result)
     assert (
-        len(result.scorecard.metrics) == 10
-    )  # fidelity, detection, privacy, utility and contract: all there
+        len(result.scorecard.metrics) == 14
+    )  # fidelity, detection, privacy, attacks, utility and contract: all there
 
 
 def _rare_cells(train: pd.DataFrame, holdout: pd.DataFrame, rows: pd.DataFrame, contract) -> pd.DataFrame:
-    """Per category column: the cells of `rows` holding a value of fewer than 5 train rows and no holdout row."""
+    """Per category column: the cells of `rows` holding a value of fewer than 5 train rows and of no
+    holdout row."""
     cells = {}
     for column in contract.columns:
         if column.kind.value != "categorical":

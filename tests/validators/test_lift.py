@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from synthwright.data_contracts.model import Column, ColumnKind, Contract
-from synthwright.errors import ConfigError
 from synthwright.validators.lift import METRICS, utility_lift
 
 CONTRACT = Contract(
@@ -81,11 +80,13 @@ def test_the_same_seed_gives_the_same_scores(train, holdout):
     assert first == utility_lift(train, holdout, more, CONTRACT, "y", seed=7)
 
 
-def test_a_numeric_target_is_refused_with_the_fix():
-    frame = draw(50, seed=1)
-    with pytest.raises(ConfigError) as info:
-        utility_lift(frame, frame, frame, CONTRACT, "x1")
-    assert "needs a class label" in info.value.message and "*_lift_min" in info.value.hint
+def test_a_numeric_target_is_a_regression_with_r2_and_mae_lifts_and_no_smote():
+    train, holdout, more = draw(300, seed=1), draw(200, seed=2), draw(150, seed=3)
+    lift = utility_lift(train, holdout, more, CONTRACT, "x1")
+    assert lift.task == "regression" and lift.metrics == ("r2", "mae") and lift.smote is None
+    assert lift.lift["r2"] == round(lift.augmented["r2"] - lift.real["r2"], 4)
+    assert lift.lift["mae"] == round((lift.real["mae"] - lift.augmented["mae"]) / lift.real["mae"], 4)
+    assert any("no SMOTE baseline" in note for note in lift.notes)
 
 
 def test_smote_skips_a_class_it_cannot_grow_and_says_so(holdout):
