@@ -181,3 +181,26 @@ def test_a_saved_model_keeps_its_protection(tmp_path):
     assert loaded.plan_.protected == generator.plan_.protected
     assert not loaded.sample(600)["customer"].isin(NAMES).any()
     assert not any(n in (tmp_path / "model" / "generator.json").read_text() for n in NAMES)
+
+
+def test_a_declared_column_whose_every_value_is_rare_falls_back_to_unseen_values_or_is_refused():
+    frame = pd.DataFrame({"code": [f"c{i:02d}" for i in range(40)], "x": np.arange(40.0)})
+    unseen = Contract(
+        columns=[
+            Column(name="code", kind=ColumnKind.CATEGORICAL, values=[f"c{i:02d}" for i in range(45)]),
+            Column(name="x", kind=ColumnKind.FLOAT),
+        ]
+    )
+    sample = fast_generator("copula").fit(frame, unseen).sample(200)
+    assert set(sample["code"]) <= {f"c{i:02d}" for i in range(40, 45)}  # public by the contract only
+    listed = unseen.model_copy(
+        update={
+            "columns": [
+                unseen.columns[0].model_copy(update={"values": list(frame["code"])}),
+                unseen.columns[1],
+            ]
+        }
+    )
+    with pytest.raises(ConfigError, match="'code': every value is held by fewer than 5") as caught:
+        fast_generator("copula").fit(frame, listed)
+    assert "rare: {min_rows: 1}" in caught.value.hint
