@@ -10,7 +10,8 @@ Decisions, in order, for each column (strings as read from CSV, or typed values 
      name or ending with a common surname: Faker's en_US lists) → text with `pii: name`;
   6. free text → text: wordy values (long, or several words each) that mostly differ from row to row;
      everything else, wordy labels included ("Bachelor of Science"), → categorical (its category set
-     listed when there are at most MAX_CATEGORIES). Generators other than the llm refuse a text
+     listed when there are at most MAX_CATEGORIES and none is held by fewer than RARE_MIN_ROWS rows:
+     the contract is published with every version, and a listed rare value would be published too). Generators other than the llm refuse a text
      column rather than publish its values as labels.
 Observed ranges become min/max, and a datetime pair that is ordered in every row becomes a rule.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthwright.data_contracts.dtypes import FALSE_TOKENS, TRUE_TOKENS, parse_column
-from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, Rule
+from synthwright.data_contracts.model import RARE_MIN_ROWS, Column, ColumnKind, Contract, PiiKind, Rule
 
 MAX_CATEGORIES = 100
 """More distinct labels than this and the category set is left open (not listed)."""
@@ -239,8 +240,18 @@ def _string_column(base: dict, name: str, text: pd.Series) -> Column:
         return Column(**base, kind=ColumnKind.TEXT)
     if unique and len(text) >= 20:
         return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
-    values = sorted(text.unique()) if distinct <= MAX_CATEGORIES else None
-    return Column(**base, kind=ColumnKind.CATEGORICAL, values=values)
+    counts = text.value_counts()
+    if distinct > MAX_CATEGORIES:
+        return Column(**base, kind=ColumnKind.CATEGORICAL)
+    rare = int((counts < RARE_MIN_ROWS).sum())
+    if rare:  # listing them would publish them: the contract travels in every manifest
+        return Column(
+            **base,
+            kind=ColumnKind.CATEGORICAL,
+            description=f"categories left open: {rare} value(s) are held by fewer than {RARE_MIN_ROWS} "
+            "rows and are not listed (rare values are never published)",
+        )
+    return Column(**base, kind=ColumnKind.CATEGORICAL, values=sorted(counts.index))
 
 
 def _ordered_pairs(parsed: dict[str, pd.Series]) -> Iterable[Rule]:

@@ -66,7 +66,7 @@ def test_typed_numbers() -> None:
 
 
 def test_leading_zero_codes_stay_strings() -> None:
-    column = infer_one(["01234", "02134", "01234", "90210"], name="branch")
+    column = infer_one(["01234", "02134", "01234", "90210"] * 5, name="branch")
     assert column.kind is ColumnKind.CATEGORICAL
     assert column.values == ["01234", "02134", "90210"]
 
@@ -100,7 +100,7 @@ def test_booleans(values: object) -> None:
 
 
 def test_yes_no_alone_is_categorical() -> None:
-    column = infer_one(["yes", "no", "yes"])
+    column = infer_one(["yes", "no", "yes"] * 5)
     assert (column.kind, column.values) == (ColumnKind.CATEGORICAL, ["no", "yes"])
 
 
@@ -177,12 +177,18 @@ def test_categorical_lists_its_sorted_value_set() -> None:
 
 def test_more_than_max_categories_leaves_the_set_open() -> None:
     assert MAX_CATEGORIES == 100
-    at_limit = [f"L{i % 100}" for i in range(300)]
+    at_limit = [f"L{i % 100}" for i in range(500)]
     assert len(infer_one(at_limit, name="label").values or []) == 100
     over = [f"L{i % 101}" for i in range(300)]
     column = infer_one(over, name="label")
     assert column.kind is ColumnKind.CATEGORICAL
     assert column.values is None
+
+
+def test_a_category_set_holding_a_rare_value_is_left_open_and_says_why() -> None:
+    column = infer_one(["web"] * 10 + ["shop"] * 6 + ["Jane Q. Customer"], name="channel")
+    assert column.kind is ColumnKind.CATEGORICAL and column.values is None
+    assert "1 value(s) are held by fewer than 5 rows" in column.description
 
 
 def test_long_wordy_strings_are_text() -> None:

@@ -191,7 +191,7 @@ def test_contract_infer_prints_yaml_to_stdout(capsys, files):
 
 def test_contract_infer_with_the_na_option(capsys, tmp_path):
     data = tmp_path / "adultish.csv"
-    data.write_text("age, workclass\n39, State-gov\n50, ?\n38, Private\n", encoding="utf-8")
+    data.write_text("age, workclass\n" + "39, State-gov\n50, ?\n38, Private\n" * 5, encoding="utf-8")
     plain = contract_from_dict(yaml.safe_load(cli(capsys, "contract", "infer", data).out))
     with_na = contract_from_dict(yaml.safe_load(cli(capsys, "contract", "infer", data, "--na", "?").out))
     plain_column = plain.columns[plain.names.index("workclass")]
