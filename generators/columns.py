@@ -36,6 +36,10 @@ _FAKER_METHODS: dict[PiiKind, str] = {
 }
 
 
+FAKE_REDRAWS = 20
+"""Times a fake equal to a real value is drawn again (a clash left after that is published as drawn)."""
+
+
 class Gap(BaseModel):
     """Rule `left <= right` (or `<`) learned as the gap `right - left` in `unit`."""
 
@@ -59,6 +63,9 @@ class ColumnPlan(BaseModel):
     """Rare-value protection of the model columns (synthwright.generators.rare)."""
     free_text: list[str] = []
     """Text columns the generator writes as text: not pooled, guarded on the way out."""
+    real_personal: list[ProtectedColumn] = []
+    """Salted hashes of each personal-data column's real values: a fake that happens to equal a real
+    person's value (a common name) is drawn again, so not even a coincidence publishes one."""
 
     @classmethod
     def fit(
@@ -96,7 +103,12 @@ class ColumnPlan(BaseModel):
         columns = plan.model_contract.columns
         protected = rare.protect_columns(plan.encode(data), columns, rare_values, seed=seed)
         text = [c.name for c in columns if c.kind is ColumnKind.TEXT] if writes_text else []
-        return plan.model_copy(update={"protected": protected, "free_text": text})
+        personal = [
+            rare.every_value(c.name, data[c.name], seed=seed + i)
+            for i, c in enumerate(contract.columns)
+            if c.pii is not None
+        ]
+        return plan.model_copy(update={"protected": protected, "free_text": text, "real_personal": personal})
 
     def protection(self, name: str) -> ProtectedColumn | None:
         return next((p for p in self.protected if p.name == name), None)
@@ -148,9 +160,18 @@ class ColumnPlan(BaseModel):
             if column.kind is ColumnKind.IDENTIFIER:
                 frame[column.name] = _identifiers(column, n)
             elif column.pii is not None:
-                frame[column.name] = fake_values(
-                    column, n, int(rng.integers(2**31)), self.contract.is_unique(column)
-                )
+                unique = self.contract.is_unique(column)
+                fakes = fake_values(column, n, int(rng.integers(2**31)), unique)
+                real = next((p for p in self.real_personal if p.name == column.name), None)
+                for redraw in range(FAKE_REDRAWS):
+                    clash = real.is_rare(fakes).to_numpy() if real is not None else np.zeros(n, bool)
+                    if unique and redraw:  # a redrawn fake must not repeat another row's either
+                        clash |= fakes.duplicated(keep="first").to_numpy()
+                    if not clash.any():
+                        break
+                    again = fake_values(column, int(clash.sum()), int(rng.integers(2**31)), False)
+                    fakes[clash] = again.to_numpy()
+                frame[column.name] = fakes
         return frame[self.contract.names]
 
 

@@ -143,6 +143,19 @@ def _range(column: Column, values: pd.Series, policy: RareValues) -> ProtectedCo
     )
 
 
+def every_value(name: str, values: pd.Series, *, seed: int) -> ProtectedColumn:
+    """Salted hashes of every distinct real value of a column (personal data's guard)."""
+    salt = f"{np.random.default_rng(seed).integers(2**63):x}"
+    distinct = values.dropna().astype(str).unique()
+    return ProtectedColumn(
+        name=name,
+        kind="labels",
+        min_rows=1,
+        salt=salt,
+        rare_hashes=sorted({_digest(salt, v) for v in distinct}),
+    )
+
+
 def encode(frame: pd.DataFrame, protected: list[ProtectedColumn], text: set[str]) -> pd.DataFrame:
     """Training rows → what a model may learn: rare labels pooled, numbers clipped. Columns in `text`
     (free text a text model writes) keep their values: the guard in `decode` protects them."""

@@ -204,3 +204,16 @@ def test_a_declared_column_whose_every_value_is_rare_falls_back_to_unseen_values
     with pytest.raises(ConfigError, match="'code': every value is held by fewer than 5") as caught:
         fast_generator("copula").fit(frame, listed)
     assert "rare: {min_rows: 1}" in caught.value.hint
+
+
+def test_a_fake_that_happens_to_equal_a_real_persons_value_is_drawn_again():
+    from synthwright.generators.columns import fake_values
+
+    column = Column(name="full_name", kind=ColumnKind.TEXT, pii=PiiKind.NAME)
+    common = list(fake_values(column, 400, 11, False))  # names Faker itself draws: clashes guaranteed
+    frame = pd.DataFrame({"full_name": common, "x": np.arange(400.0)})
+    contract = Contract(columns=[column, Column(name="x", kind=ColumnKind.FLOAT)])
+    generator = fast_generator("bootstrap", seed=11).fit(frame, contract)
+    sample = generator.sample(2000)
+    assert not sample["full_name"].isin(set(common)).any()
+    assert not any(name in str(generator.plan_.model_dump()) for name in common)
