@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthwright.config_io import read_yaml_mapping, validate_model
+from synthwright.data_contracts.model import RareValues
 from synthwright.errors import ConfigError
 from synthwright.pipelines.ingest import ReadOptions
 from synthwright.pipelines.spec import (
@@ -97,6 +98,9 @@ class AugmentRequest(BaseModel):
     split: SplitSpec = SplitSpec()
     generator: GeneratorSpec = GeneratorSpec()
     gates: AugmentGates = AugmentGates()
+    rare_values: RareValues = Field(
+        default_factory=RareValues, description="rare-value protection, as in a pipeline spec"
+    )
     output: OutputSpec = OutputSpec()
     cache: CacheSpec = CacheSpec()
 
@@ -152,6 +156,7 @@ class AugmentRequest(BaseModel):
             split=self.split,
             generator=self.generator,
             gates=self.gates.pipeline_gates,
+            rare_values=self.rare_values,
             output=self.output,
             cache=self.cache,
         )

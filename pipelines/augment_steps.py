@@ -191,6 +191,7 @@ def evaluate_step(
         gates=spec.gates,
         seed=spec.seed,
         rare_values=spec.rare_values,
+        whole=(train, holdout),
     )
     lift = None
     if request.target is not None:

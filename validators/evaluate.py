@@ -92,12 +92,15 @@ def evaluate(
     seed: int = 0,
     parse_failures: Sequence[ParseFailure] = (),
     rare_values: RareValues | None = None,
+    whole: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Evaluation:
     """Measure everything and apply `gates` (the defaults when None). Utility needs a `target`.
 
     `parse_failures` are synthetic values that could not be read as their column's kind (from ingest):
     they count as contract violations. `rare_values` is the run's default rare-value protection (the
-    `rare_value_leaks` gate counts values it should have withheld).
+    `rare_value_leaks` gate counts values it should have withheld). `whole`: the whole train and holdout
+    splits when `train` and `holdout` are only the rows like an augmentation's groups (rare values and
+    copied texts are judged against what the generator learned from).
     """
     gates = gates or Gates()
     for role, frame in (("train", train), ("holdout", holdout), ("synthetic", synthetic)):
@@ -127,7 +130,15 @@ def evaluate(
     reference = timed("reference_fidelity", fidelity, train, holdout, contract, seed=seed)
     detected = timed("detection", detection, holdout, synthetic, contract, seed=seed)
     private = timed(
-        "privacy", privacy, train, holdout, synthetic, contract, seed=seed, rare_values=rare_values
+        "privacy",
+        privacy,
+        train,
+        holdout,
+        synthetic,
+        contract,
+        seed=seed,
+        rare_values=rare_values,
+        whole=whole,
     )
     attacked = timed("attacks", attack_risks, train, holdout, synthetic, contract, seed=seed)
     useful = (

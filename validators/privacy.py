@@ -99,9 +99,12 @@ def privacy(
     seed: int = 0,
     max_rows: int = MAX_ROWS,
     rare_values: RareValues | None = None,
+    whole: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Privacy:
     """All privacy figures of `synthetic`, learned from `train`, with `holdout` as the unseen control.
-    `rare_values` is the run's default protection (a column's `rare` entry wins)."""
+    `rare_values` is the run's default protection (a column's `rare` entry wins). `whole`: the whole
+    train and holdout splits when `train`/`holdout` are a part of them (an augmentation's group):
+    a value is rare in what the generator learned from, not in the group it is compared with."""
     rng = np.random.default_rng(seed)
     size = min(len(train), len(holdout), max_rows)
     train_ref = _sample(train, size, rng)
@@ -137,8 +140,10 @@ def privacy(
         nndr_median_holdout=_rounded(np.median(_nndr(holdout_to_train))),
         mia_auc=_rounded(roc_auc_score(membership, -attack)),
         pii_verbatim=pii_verbatim(pd.concat([train[pii], holdout[pii]]), synthetic, contract),
-        rare_value_leaks=rare_value_leaks(train, holdout, synthetic, contract, rare_values or RareValues()),
-        text_copies=text_copies(train, holdout, synthetic, contract),
+        rare_value_leaks=rare_value_leaks(
+            *(whole or (train, holdout)), synthetic, contract, rare_values or RareValues()
+        ),
+        text_copies=text_copies(*(whole or (train, holdout)), synthetic, contract),
         rows={
             "synthetic": len(synthetic_rows),
             "train": size,
