@@ -53,6 +53,16 @@ def test_run_human_output_names_the_version_and_scorecard(prefect_api_url, tmp_p
     assert code == 0
     assert "published student_placements v000001 (200 rows)" in out
     assert "✓ shape_error" in out and "✓ contract_violations 0 ≤ 0" in out
+    # demo.yaml switches gates off (its comments say why): every place that shows the verdict says so
+    relaxed = "relaxed gates: detection_auc off, dcr_share ≤ 0.700 (default 0.600)"
+    assert f"published with {relaxed}" in out
+    manifest = json.loads((tmp_path / "student_placements" / "v000001" / "manifest.json").read_text())
+    assert "detection_auc off" in manifest["gate"]["relaxed_gates"]
+    assert manifest["scorecard"]["relaxed_gates"] == manifest["gate"]["relaxed_gates"]
+    _, listing, _ = run_cli(capsys, "versions", "student_placements", "--root", tmp_path, "--json")
+    assert json.loads(listing)[0]["gate"].startswith("passed (relaxed: detection_auc off")
+    report = (tmp_path / "student_placements" / "v000001" / "report.html").read_text()
+    assert "PASSED (relaxed gates)" in report and "detection_auc off" in report
 
 
 def test_rejected_run_exits_1_with_status_rejected(prefect_api_url, tmp_path, capsys):

@@ -261,3 +261,20 @@ def test_rare_values_copied_from_training_fail_rare_value_leaks():
         }
     )
     assert evaluate(train, holdout, _fresh(train), allowed, gates=Gates(**OFF)).privacy.rare_value_leaks == {}
+
+
+def test_rare_values_are_judged_against_the_whole_split_when_scoring_a_group():
+    """An augmentation scores its rows against the real rows of its group; a value rare in the group but
+    frequent in what the generator learned from is not a leak."""
+    frame = make_mixed_frame(rows=400, seed=4)
+    train, holdout = frame.iloc[:300], frame.iloc[300:]
+    reds = train[train["colour"] == "red"]
+    group_train = pd.concat([train[train["colour"] == "blue"], reds.iloc[:2]])  # 2 reds: rare in the group
+    group_holdout = holdout[holdout["colour"] == "blue"]
+    synthetic = _fresh(pd.concat([group_train, reds.iloc[2:12]]))
+    ungrouped = evaluate(group_train, group_holdout, synthetic, CONTRACT, gates=Gates(**OFF))
+    assert ungrouped.privacy.rare_value_leaks == {"colour": 12}
+    whole = evaluate(
+        group_train, group_holdout, synthetic, CONTRACT, gates=Gates(**OFF), whole=(train, holdout)
+    )
+    assert whole.privacy.rare_value_leaks == {"colour": 0}
