@@ -11,8 +11,8 @@ Decisions, in order, for each column (strings as read from CSV, or typed values 
   6. free text → text: wordy values (long, or several words each) that mostly differ from row to row;
      everything else, wordy labels included ("Bachelor of Science"), → categorical (its category set
      listed when there are at most MAX_CATEGORIES and none is held by fewer than RARE_MIN_ROWS rows:
-     the contract is published with every version, and a listed rare value would be published too). Generators other than the llm refuse a text
-     column rather than publish its values as labels.
+     the contract is published with every version, and a listed rare value would be published too).
+     Generators other than the llm refuse a text column rather than publish its values as labels.
 Observed ranges become min/max, and a datetime pair that is ordered in every row becomes a rule.
 """
 
