@@ -217,3 +217,18 @@ def test_a_fake_that_happens_to_equal_a_real_persons_value_is_drawn_again():
     sample = generator.sample(2000)
     assert not sample["full_name"].isin(set(common)).any()
     assert not any(name in str(generator.plan_.model_dump()) for name in common)
+
+
+def test_a_generator_made_to_copy_rare_values_is_rejected_by_rare_value_leaks():
+    """The bootstrap copier with protection switched off at fit, judged by the default gates."""
+    from synthwright.validators.evaluate import evaluate
+
+    frame = _table(400, repeats=2, seed=5).drop(columns="notes")
+    train, holdout = frame.iloc[:300], frame.iloc[300:]
+    contract = _contract(text=False)
+    copier = fast_generator("bootstrap", seed=5).fit(train, contract, rare_values=RareValues(min_rows=1))
+    result = evaluate(train, holdout, copier.sample(300), contract)
+    leaks = {m.name: m for m in result.scorecard.failures}["rare_value_leaks"]
+    assert leaks.value > 0 and "customer" in leaks.description
+    protected = fast_generator("bootstrap", seed=5).fit(train, contract).sample(300)
+    assert evaluate(train, holdout, protected, contract).privacy.rare_value_leaks["customer"] == 0

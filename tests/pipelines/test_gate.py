@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthwright.pipelines.gate import RANKING, TIE_POINTS, Standing, decide
+from synthwright.pipelines.gate import RANKING, TIE_POINTS, Standing, decide, stronger_generator_hint
 from synthwright.pipelines.spec import PipelineSpec
 from synthwright.validators.gates import Metric, Scorecard
 
@@ -100,3 +100,13 @@ def test_a_spec_lists_contenders_with_distinct_names():
         spec(generators=[])
     with pytest.raises(ValueError, match="names a folder"):
         spec(generators=[{"name": "copula", "label": "../x"}])
+
+
+def test_a_failed_fidelity_gate_names_a_more_faithful_generator_that_exists_here():
+    unfaithful = Scorecard(metrics=[Metric(name="detection_auc", value=0.99, threshold=0.9)])
+    hint = stronger_generator_hint(unfaithful, ["copula"])
+    assert "try a stronger generator (generator: {name: diffusion})" in hint and "llm, ctgan, tvae" in hint
+    assert stronger_generator_hint(unfaithful, ["ctgan", "copula"]).endswith("or llm")
+    assert stronger_generator_hint(unfaithful, ["diffusion"]) == ""  # nothing here is more faithful
+    leaky = Scorecard(metrics=[Metric(name="dcr_share", value=0.9, threshold=0.6, group="privacy")])
+    assert stronger_generator_hint(leaky, ["copula"]) == ""  # not a fidelity failure
