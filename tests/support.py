@@ -54,3 +54,12 @@ def mixed_contract() -> Contract:
         ],
         rules=["start_date <= end_date"],
     )
+
+
+def fresh_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """New identifiers and e-mails, as a generator makes them by rule (make_mixed_frame reuses both):
+    only the learned columns are copied."""
+    out = frame.copy()
+    out["customer_id"] = pd.array(np.arange(900_000, 900_000 + len(out)), dtype="Int64")
+    out["email"] = [f"fake{i}@example.org" for i in range(len(out))]
+    return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from test_conformance import ALL, CONDITIONAL, fast_generator
+from test_conformance import ALL, CONDITIONAL, _one_torch_thread, fast_generator  # noqa: F401 (autouse)
 
 from synthwright.data_contracts.infer import infer_contract
 from synthwright.data_contracts.model import Column, ColumnKind, Contract, PiiKind, RareValues
@@ -34,14 +33,6 @@ WORDS = [
     "two",
     "calls",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _table(rows: int, repeats: int, seed: int = 0) -> pd.DataFrame:

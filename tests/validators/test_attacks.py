@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import make_mixed_frame, mixed_contract
+from support import fresh_keys, make_mixed_frame, mixed_contract
 
 from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.validators.attacks import (
@@ -31,23 +31,19 @@ SCORED = ["age", "income", "colour", "member", "start_date", "end_date"]
 KINDS = ("singling_out", "linkability", "attribute_inference")
 
 
-def _fresh(frame: pd.DataFrame) -> pd.DataFrame:
-    """New identifiers and e-mails, as a generator makes them by rule: only the learned columns copy."""
-    out = frame.copy()
-    out["customer_id"] = pd.array(np.arange(900_000, 900_000 + len(out)), dtype="Int64")
-    out["email"] = [f"fake{i}@example.org" for i in range(len(out))]
-    return out
-
-
 @pytest.fixture(scope="module")
 def frames():
-    return make_mixed_frame(ROWS, seed=0), make_mixed_frame(ROWS, seed=1), _fresh(make_mixed_frame(ROWS, 2))
+    return (
+        make_mixed_frame(ROWS, seed=0),
+        make_mixed_frame(ROWS, seed=1),
+        fresh_keys(make_mixed_frame(ROWS, 2)),
+    )
 
 
 @pytest.fixture(scope="module")
 def copies(frames) -> Attacks:
     train, holdout, _ = frames
-    return attack_risks(train, holdout, _fresh(train), CONTRACT, seed=0, n_attacks=ATTACKS)
+    return attack_risks(train, holdout, fresh_keys(train), CONTRACT, seed=0, n_attacks=ATTACKS)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import make_mixed_frame, mixed_contract
+from support import fresh_keys, make_mixed_frame, mixed_contract
 
 from synthwright.data_contracts.model import Column, ColumnKind, Contract, RareValues
 from synthwright.errors import UserInputError
@@ -39,17 +39,9 @@ ALL_METRICS = [
 ]
 
 
-def _fresh(frame: pd.DataFrame) -> pd.DataFrame:
-    """New identifiers and e-mails, as a generator makes them by rule."""
-    out = frame.copy()
-    out["customer_id"] = pd.array(np.arange(900_000, 900_000 + len(out)), dtype="Int64")
-    out["email"] = [f"fake{i}@example.org" for i in range(len(out))]
-    return out
-
-
 @pytest.fixture(scope="module")
 def frames():
-    return make_mixed_frame(240, 10), make_mixed_frame(120, 11), _fresh(make_mixed_frame(200, 12))
+    return make_mixed_frame(240, 10), make_mixed_frame(120, 11), fresh_keys(make_mixed_frame(200, 12))
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +140,7 @@ def test_a_tight_threshold_fails_exactly_its_metric(frames):
 
 def test_copies_of_training_rows_fail_the_privacy_gates_only(frames):
     train, holdout, _ = frames
-    copies = _fresh(train.sample(200, replace=True, random_state=0))
+    copies = fresh_keys(train.sample(200, replace=True, random_state=0))
     result = evaluate(train, holdout, copies, CONTRACT, target="age")
     failed = {m.name for m in result.scorecard.failures}
     assert {"exact_match_excess", "mia_auc"} <= failed, result.scorecard.lines()
@@ -248,7 +240,7 @@ def test_rare_values_copied_from_training_fail_rare_value_leaks():
     )
     train, holdout = frame.iloc[:300], frame.iloc[300:]
     result = evaluate(
-        train, holdout, _fresh(train), contract, gates=Gates(**{**OFF, "rare_value_leaks_max": 0})
+        train, holdout, fresh_keys(train), contract, gates=Gates(**{**OFF, "rare_value_leaks_max": 0})
     )
     assert result.privacy.rare_value_leaks == {"colour": 2}
     assert [(m.name, m.value) for m in result.scorecard.failures] == [("rare_value_leaks", 2.0)]
@@ -260,7 +252,10 @@ def test_rare_values_copied_from_training_fail_rare_value_leaks():
             ]
         }
     )
-    assert evaluate(train, holdout, _fresh(train), allowed, gates=Gates(**OFF)).privacy.rare_value_leaks == {}
+    assert (
+        evaluate(train, holdout, fresh_keys(train), allowed, gates=Gates(**OFF)).privacy.rare_value_leaks
+        == {}
+    )
 
 
 def test_rare_values_are_judged_against_the_whole_split_when_scoring_a_group():
@@ -271,7 +266,7 @@ def test_rare_values_are_judged_against_the_whole_split_when_scoring_a_group():
     reds = train[train["colour"] == "red"]
     group_train = pd.concat([train[train["colour"] == "blue"], reds.iloc[:2]])  # 2 reds: rare in the group
     group_holdout = holdout[holdout["colour"] == "blue"]
-    synthetic = _fresh(pd.concat([group_train, reds.iloc[2:12]]))
+    synthetic = fresh_keys(pd.concat([group_train, reds.iloc[2:12]]))
     ungrouped = evaluate(group_train, group_holdout, synthetic, CONTRACT, gates=Gates(**OFF))
     assert ungrouped.privacy.rare_value_leaks == {"colour": 12}
     whole = evaluate(

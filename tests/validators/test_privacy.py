@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import make_mixed_frame, mixed_contract
+from support import fresh_keys, make_mixed_frame, mixed_contract
 
 from synthwright.validators.privacy import Privacy, pii_verbatim, privacy
 
@@ -18,15 +18,11 @@ CONTRACT = mixed_contract()
 @pytest.fixture(scope="module")
 def frames():
     """Train, holdout and a fresh synthetic sample: three independent draws of one population."""
-    return make_mixed_frame(ROWS, seed=0), make_mixed_frame(ROWS, seed=1), _fresh(make_mixed_frame(ROWS, 2))
-
-
-def _fresh(frame: pd.DataFrame) -> pd.DataFrame:
-    """New identifiers and e-mails, as a generator makes them by rule (make_mixed_frame reuses both)."""
-    out = frame.copy()
-    out["customer_id"] = pd.array(np.arange(900_000, 900_000 + len(out)), dtype="Int64")
-    out["email"] = [f"fake{i}@example.org" for i in range(len(out))]
-    return out
+    return (
+        make_mixed_frame(ROWS, seed=0),
+        make_mixed_frame(ROWS, seed=1),
+        fresh_keys(make_mixed_frame(ROWS, 2)),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def fresh(frames) -> Privacy:
 def copies(frames) -> Privacy:
     """The synthetic rows are the training rows (new ids and e-mails, so only the learned columns copy)."""
     train, holdout, _ = frames
-    return privacy(train, holdout, _fresh(train), CONTRACT, seed=0)
+    return privacy(train, holdout, fresh_keys(train), CONTRACT, seed=0)
 
 
 def test_dcr_share_is_about_half_for_a_fresh_sample(fresh):
@@ -61,7 +57,7 @@ def test_dcr_share_is_one_for_copies_of_the_training_rows(copies):
 
 def test_dcr_share_for_half_copies_lies_between(frames):
     train, holdout, synthetic = frames
-    half = pd.concat([_fresh(train.iloc[:200]), synthetic.iloc[:200]], ignore_index=True)
+    half = pd.concat([fresh_keys(train.iloc[:200]), synthetic.iloc[:200]], ignore_index=True)
     result = privacy(train, holdout, half, CONTRACT, seed=0)
     assert result.dcr_share == pytest.approx(0.75, abs=0.06)
     low, high = result.dcr_share_interval
@@ -70,10 +66,10 @@ def test_dcr_share_for_half_copies_lies_between(frames):
 
 def test_dcr_interval_is_ordered_and_narrows_with_more_rows():
     small = privacy(
-        make_mixed_frame(100, 10), make_mixed_frame(100, 11), _fresh(make_mixed_frame(100, 12)), CONTRACT
+        make_mixed_frame(100, 10), make_mixed_frame(100, 11), fresh_keys(make_mixed_frame(100, 12)), CONTRACT
     )
     large = privacy(
-        make_mixed_frame(800, 10), make_mixed_frame(800, 11), _fresh(make_mixed_frame(800, 12)), CONTRACT
+        make_mixed_frame(800, 10), make_mixed_frame(800, 11), fresh_keys(make_mixed_frame(800, 12)), CONTRACT
     )
     for result in (small, large):
         low, high = result.dcr_share_interval
@@ -87,7 +83,7 @@ def test_exact_matches_count_copies_of_train_and_of_holdout(frames):
     train, holdout, synthetic = frames
     # 100 train copies, 20 holdout copies, 280 fresh rows
     mixed_rows = pd.concat(
-        [_fresh(train.iloc[:100]), _fresh(holdout.iloc[:20]), synthetic.iloc[:280]], ignore_index=True
+        [fresh_keys(train.iloc[:100]), fresh_keys(holdout.iloc[:20]), synthetic.iloc[:280]], ignore_index=True
     )
     result = privacy(train, holdout, mixed_rows, CONTRACT, seed=0)
     assert result.exact_match_train == pytest.approx(100 / 400)
@@ -104,7 +100,7 @@ def test_exact_matches_of_copies_and_fresh_rows(copies, fresh):
 
 def test_an_exact_match_needs_every_learned_column_and_nulls_match_nulls(frames):
     train, holdout, synthetic = frames
-    copied = _fresh(train.iloc[:50])
+    copied = fresh_keys(train.iloc[:50])
     nudged = copied.copy()
     nudged["income"] = nudged["income"] + 0.01  # one learned column off by a cent: not a copy
     result = privacy(train, holdout, pd.concat([copied, nudged], ignore_index=True), CONTRACT)
@@ -114,7 +110,7 @@ def test_an_exact_match_needs_every_learned_column_and_nulls_match_nulls(frames)
 
 def test_exact_matches_do_not_depend_on_the_integer_dtype(frames):
     train, holdout, _ = frames
-    copies = _fresh(train)
+    copies = fresh_keys(train)
     copies["age"] = copies["age"].astype("float64")  # same values, as a float column
     result = privacy(train, holdout, copies, CONTRACT)
     assert (result.dcr_train == 0).all()  # the distance space sees copies
@@ -135,7 +131,7 @@ def test_membership_inference_wins_on_copies_and_guesses_on_fresh_rows(copies, f
 
 def test_membership_inference_on_partial_copies_is_in_between(frames):
     train, holdout, synthetic = frames
-    quarter = pd.concat([_fresh(train.iloc[:100]), synthetic.iloc[:300]], ignore_index=True)
+    quarter = pd.concat([fresh_keys(train.iloc[:100]), synthetic.iloc[:300]], ignore_index=True)
     result = privacy(train, holdout, quarter, CONTRACT, seed=0)
     assert 0.6 < result.mia_auc < 0.9
 
@@ -144,7 +140,7 @@ def test_a_copier_with_an_80_20_split_lands_near_five_eighths():
     """Train is sampled down to the holdout size, so only that share of copied rows can be seen as copies:
     a pure copier scores 0.5 + 0.5 × holdout/train."""
     train, holdout = make_mixed_frame(800, 0), make_mixed_frame(200, 1)
-    copier = _fresh(train.iloc[np.random.default_rng(0).integers(0, 800, 800)].reset_index(drop=True))
+    copier = fresh_keys(train.iloc[np.random.default_rng(0).integers(0, 800, 800)].reset_index(drop=True))
     result = privacy(train, holdout, copier, CONTRACT)
     assert result.dcr_share == pytest.approx(0.625, abs=0.04)
 
@@ -158,7 +154,7 @@ def test_a_copier_with_a_small_holdout_dilutes_dcr_but_fails_the_privacy_gate():
     from synthwright.validators.gates import Gates, score
 
     train, holdout = make_mixed_frame(900, 0), make_mixed_frame(100, 1)
-    copier = _fresh(train.iloc[np.random.default_rng(0).integers(0, 900, 900)].reset_index(drop=True))
+    copier = fresh_keys(train.iloc[np.random.default_rng(0).integers(0, 900, 900)].reset_index(drop=True))
     result = privacy(train, holdout, copier, CONTRACT)
     assert result.dcr_share == pytest.approx(0.5 + 0.5 * 100 / 900, abs=0.05)
     card = score(Gates(), Fidelity(0.0, 0.0), ContractReport("s", 1, []), privacy=result)
@@ -191,7 +187,7 @@ def test_pii_verbatim_skips_a_personal_data_column_the_output_lacks(frames):
 
 def test_max_rows_subsamples_every_side_and_says_so():
     train, holdout = make_mixed_frame(300, 20), make_mixed_frame(200, 21)
-    synthetic = _fresh(make_mixed_frame(250, 22))
+    synthetic = fresh_keys(make_mixed_frame(250, 22))
     result = privacy(train, holdout, synthetic, CONTRACT, max_rows=100)
     assert {k: result.rows[k] for k in ("synthetic", "train", "holdout")} == {
         "synthetic": 100,
@@ -204,7 +200,7 @@ def test_max_rows_subsamples_every_side_and_says_so():
 
 def test_train_is_sampled_to_the_holdout_size():
     train, holdout = make_mixed_frame(300, 20), make_mixed_frame(120, 21)
-    result = privacy(train, holdout, _fresh(make_mixed_frame(90, 22)), CONTRACT)
+    result = privacy(train, holdout, fresh_keys(make_mixed_frame(90, 22)), CONTRACT)
     assert {k: result.rows[k] for k in ("synthetic", "train", "holdout")} == {
         "synthetic": 90,
         "train": 120,
@@ -216,10 +212,10 @@ def test_train_is_sampled_to_the_holdout_size():
 def test_only_a_table_larger_than_max_rows_counts_as_sampled():
     train, holdout = make_mixed_frame(120, 20), make_mixed_frame(300, 21)
     # the holdout is cut to the train size (equal sides are the method), but no table exceeds max_rows
-    result = privacy(train, holdout, _fresh(make_mixed_frame(100, 22)), CONTRACT)
+    result = privacy(train, holdout, fresh_keys(make_mixed_frame(100, 22)), CONTRACT)
     assert (result.rows["holdout"], result.rows["sampled"]) == (120, False)
     # one synthetic table over max_rows is enough
-    result = privacy(train, holdout, _fresh(make_mixed_frame(400, 22)), CONTRACT, max_rows=300)
+    result = privacy(train, holdout, fresh_keys(make_mixed_frame(400, 22)), CONTRACT, max_rows=300)
     assert (result.rows["synthetic"], result.rows["sampled"]) == (300, True)
 
 
