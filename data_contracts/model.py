@@ -53,6 +53,11 @@ and the k most often used for k-anonymity in statistical disclosure control; on 
 of the categorical cells (`benchmarks/rare_values_adult.py` measures the shape error it costs)."""
 
 
+CODE_VALUES = 20
+"""An integer column with at most this many distinct training values is a code (a region, a status):
+its rare values are protected like categories, not only clipped like numbers."""
+
+
 class RareValues(BaseModel):
     """How a column's rare values are kept out of published rows (a spec default, per column here).
 

@@ -9,8 +9,11 @@ So every generator's model columns go through this protection (`ColumnPlan.fit` 
   value of the column (drawn by its training frequency) or the column's placeholder. A guard then
   replaces anything a model still emits that equals a rare training value (a text model can
   memorise one): the plan keeps salted hashes of the rare values, never the values themselves.
-- **ranges** (integer and float columns): values are clipped to the k-th smallest and k-th largest
-  training value before fitting and after sampling, so no single extreme is published.
+- **codes** (integer columns with at most `CODE_VALUES` distinct training values: a region, a
+  status): a rare code is replaced by a frequent one (drawn by training frequency) before fitting, and
+  the same guard replaces any rare code a model emits.
+- **ranges** (other integer and float columns): values are clipped to the k-th smallest and k-th
+  largest training value before fitting and after sampling, so no single extreme is published.
 
 Booleans, datetimes, identifiers and personal data (made by rule) are left alone. `k` comes from the
 column's `rare` entry in the contract, else the run's default (`RareValues`); `min_rows: 1` is off.
@@ -25,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from synthwright.data_contracts.model import NUMERIC_KINDS, Column, ColumnKind, RareValues
+from synthwright.data_contracts.model import CODE_VALUES, NUMERIC_KINDS, Column, ColumnKind, RareValues
 from synthwright.errors import ConfigError
 
 POOL = "__synthwright_rare__"
@@ -38,7 +41,7 @@ class ProtectedColumn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    kind: Literal["labels", "range"]
+    kind: Literal["labels", "codes", "range"]
     min_rows: int
     rare_values: int = 0
     """How many distinct training values were rare (their rows were pooled)."""
@@ -56,12 +59,18 @@ class ProtectedColumn(BaseModel):
     def hashed(self, values: pd.Series) -> pd.Series:
         return values.map(lambda v: _digest(self.salt, v))
 
+    def keys(self, values: pd.Series) -> pd.Series:
+        """Values as the text they were hashed as: a code's float output (3.0) reads as its integer."""
+        if self.kind == "codes":
+            return pd.to_numeric(values, errors="coerce").round().astype("Int64").astype(str)
+        return values.astype(str)
+
     def is_rare(self, values: pd.Series) -> pd.Series:
         """True where a (non-null) value is one of the rare training values."""
         present = values.notna().to_numpy()
         rare = np.zeros(len(values), dtype=bool)
         if self.rare_hashes and present.any():
-            hashes = self.hashed(values[present].astype(str))
+            hashes = self.hashed(self.keys(values[present]))
             rare[present] = hashes.isin(set(self.rare_hashes)).to_numpy()
         return pd.Series(rare, index=values.index)
 
@@ -78,11 +87,21 @@ def protect_columns(
             continue
         if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.TEXT):
             protected.append(_labels(column, data[column.name], policy, f"{rng.integers(2**63):x}"))
+        elif _is_code(column, data[column.name]):
+            entry = _labels(column, data[column.name], policy, f"{rng.integers(2**63):x}")
+            if entry.rare_values and entry.frequent:  # every code rare: clipping is all there is
+                protected.append(entry.model_copy(update={"kind": "codes", "replace_with": "frequent"}))
+            elif policy.clip_extremes:
+                protected.extend(filter(None, [_range(column, data[column.name], policy)]))
         elif column.kind in NUMERIC_KINDS and policy.clip_extremes:
             entry = _range(column, data[column.name], policy)
             if entry is not None:
                 protected.append(entry)
     return protected
+
+
+def _is_code(column: Column, values: pd.Series) -> bool:
+    return column.kind is ColumnKind.INTEGER and values.nunique() <= CODE_VALUES and column.values is None
 
 
 def _labels(column: Column, values: pd.Series, policy: RareValues, salt: str) -> ProtectedColumn:
@@ -164,6 +183,13 @@ def encode(frame: pd.DataFrame, protected: list[ProtectedColumn], text: set[str]
         values = frame[entry.name]
         if entry.kind == "range":
             frame[entry.name] = _clip(values, entry)
+        elif entry.kind == "codes":
+            rare = entry.is_rare(values).to_numpy()
+            if rare.any():
+                rng = np.random.default_rng(int(entry.salt[:12], 16))
+                codes = values.copy()
+                codes[rare] = _replacements(entry, int(rare.sum()), rng).astype("int64")
+                frame[entry.name] = codes
         elif entry.name not in text:
             rare = entry.is_rare(values).to_numpy()
             if rare.any():
@@ -192,6 +218,13 @@ def decode(
                 clipped = clipped.where(~fixed, values)
             frame[entry.name] = clipped
             continue
+        if entry.kind == "codes":
+            rare = entry.is_rare(values).to_numpy()
+            if rare.any():
+                codes = values.copy()
+                codes[rare] = _replacements(entry, int(rare.sum()), rng).astype("int64")
+                frame[entry.name] = codes
+            continue
         labels = values.astype(object)
         replace = (values.notna() & ((labels == POOL) | entry.is_rare(values))).to_numpy()
         if replace.any():
@@ -207,7 +240,7 @@ def refuse_rare_conditions(conditions: pd.DataFrame, plan: Any) -> None:
     for column in conditions.columns:
         entry = plan.protection(column)
         values = conditions[column].dropna()
-        if entry is None or values.empty or entry.kind != "labels":
+        if entry is None or values.empty or entry.kind == "range":
             continue
         rare = values[entry.is_rare(values)]
         if len(rare):

@@ -18,7 +18,8 @@ generator that learned the population, not its rows, treats both alike.
   train sample (members) vs holdout (non-members); 0.5 = no better than a coin.
 - **PII verbatim**: values of columns the contract marks as personal data that appear unchanged in the
   synthetic output (they must be faked, never copied).
-- **Rare-value leaks**: synthetic cells of category and text columns equal to a training value held by
+- **Rare-value leaks**: synthetic cells of category, text and code (an integer column of at most
+  `CODE_VALUES` distinct values) columns equal to a training value held by
   fewer than k training rows (the column's rare-value protection, `RareValues`) that the holdout does
   not hold either. Row-level tests cannot see these: a rare name copied into otherwise new rows passes
   all of them. Columns whose contract allows rare values (`rare: {min_rows: 1}`) are not counted.
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from synthwright.data_contracts.model import ColumnKind, Contract, RareValues
+from synthwright.data_contracts.model import CODE_VALUES, ColumnKind, Contract, RareValues
 from synthwright.data_contracts.sdv_metadata import modelled
 from synthwright.validators.features import DistanceSpace, nearest_distances, row_keys, scored_columns
 
@@ -175,12 +176,14 @@ def rare_value_leaks(
     contract: Contract,
     default: RareValues,
 ) -> dict[str, int]:
-    """Per category/text column under protection: synthetic cells equal to a value held by fewer than
-    k training rows and by no holdout row."""
+    """Per category/text/code column under protection: synthetic cells equal to a value held by fewer
+    than k training rows and by no holdout row (a code: an integer column of at most CODE_VALUES
+    distinct training values)."""
     found = {}
     for column in contract.columns:
         policy = column.rare or default
-        if column.kind not in LABEL_KINDS or not modelled(column) or policy.off:
+        code = column.kind is ColumnKind.INTEGER and train[column.name].nunique() <= CODE_VALUES
+        if (column.kind not in LABEL_KINDS and not code) or not modelled(column) or policy.off:
             continue
         counts = train[column.name].dropna().astype(str).value_counts()
         rare = set(counts.index[counts < policy.min_rows]) - set(holdout[column.name].dropna().astype(str))

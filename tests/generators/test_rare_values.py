@@ -223,3 +223,17 @@ def test_a_generator_made_to_copy_rare_values_is_rejected_by_rare_value_leaks():
     assert leaks.value > 0 and "customer" in leaks.description
     protected = fast_generator("bootstrap", seed=5).fit(train, contract).sample(300)
     assert evaluate(train, holdout, protected, contract).privacy.rare_value_leaks["customer"] == 0
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_rare_integer_code_is_never_published(name):
+    frame = _table(300, repeats=2, seed=6).drop(columns="notes")
+    frame["region"] = pd.array(
+        np.where(np.arange(300) < 3, 9, np.arange(300) % 4), dtype="Int64"
+    )  # 9: 3 rows
+    contract = _contract(text=False).model_copy(
+        update={"columns": [*_contract(text=False).columns, Column(name="region", kind=ColumnKind.INTEGER)]}
+    )
+    generator = fast_generator(name, seed=6).fit(frame, contract)
+    assert generator.plan_.protection("region").kind == "codes"
+    assert set(generator.sample(1000)["region"].dropna()) <= {0, 1, 2, 3}

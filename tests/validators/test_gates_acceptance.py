@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from support import REPO
 
 from synthwright.data_contracts.io import load_contract
+from synthwright.data_contracts.model import CODE_VALUES
 from synthwright.generators.registry import create_generator
 from synthwright.pipelines.ingest import DEFAULT_NA_VALUES, ReadOptions, ingest
 from synthwright.validators.evaluate import Evaluation, evaluate
@@ -113,7 +114,8 @@ def _rare_cells(train: pd.DataFrame, holdout: pd.DataFrame, rows: pd.DataFrame, 
     holdout row."""
     cells = {}
     for column in contract.columns:
-        if column.kind.value != "categorical":
+        code = column.kind.value == "integer" and train[column.name].nunique() <= CODE_VALUES
+        if column.kind.value != "categorical" and not code:
             continue
         counts = train[column.name].value_counts()
         rare = set(counts.index[counts < 5]) - set(holdout[column.name].dropna())
