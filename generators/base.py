@@ -124,9 +124,12 @@ class Generator(ABC):
         *,
         progress: Progress | None = None,
         rare_values: RareValues | None = None,
+        other_real: pd.DataFrame | None = None,
     ) -> Self:
         """Learn from `data` (any dtypes that parse as the contract says). `rare_values` is the default
-        rare-value protection (a column's own `rare` entry wins); None means `RareValues()`."""
+        rare-value protection (a column's own `rare` entry wins); None means `RareValues()`.
+        `other_real`: real rows of the same source not learned from (the pipeline's holdout): no fake of
+        a personal-data column may equal one of their values either."""
         data = normalise_input(data, contract)
         self._refuse_free_text(contract, data)
         if len(data) < 2:
@@ -140,6 +143,7 @@ class Generator(ABC):
             rare_values=rare_values or RareValues(),
             writes_text=self.writes_text,
             seed=self.seed,
+            other_real=other_real,
         )
         self.n_fitted_rows_ = len(data)  # `_fit` lowers it when it learns from a sample (the copula)
         with seeded(self.seed):

@@ -76,9 +76,11 @@ class ColumnPlan(BaseModel):
         rare_values: RareValues | None = None,
         writes_text: bool = False,
         seed: int = 0,
+        other_real: pd.DataFrame | None = None,
     ) -> ColumnPlan:
         """The plan for `contract` on training `data`; with `rare_values` (the run's default policy)
-        it also fits the rare-value protection of every model column."""
+        it also fits the rare-value protection of every model column. `other_real`: more real rows of
+        the same source (a holdout) whose personal-data values no fake may equal either."""
         learned = {c.name for c in contract.columns if modelled(c)}
         gaps, repaired, reexpressed = [], [], set()
         for rule in contract.rules:
@@ -104,7 +106,7 @@ class ColumnPlan(BaseModel):
         protected = rare.protect_columns(plan.encode(data), columns, rare_values, seed=seed)
         text = [c.name for c in columns if c.kind is ColumnKind.TEXT] if writes_text else []
         personal = [
-            rare.every_value(c.name, data[c.name], seed=seed + i)
+            rare.every_value(c.name, _with_other(data[c.name], other_real), seed=seed + i)
             for i, c in enumerate(contract.columns)
             if c.pii is not None
         ]
@@ -173,6 +175,12 @@ class ColumnPlan(BaseModel):
                     fakes[clash] = again.to_numpy()
                 frame[column.name] = fakes
         return frame[self.contract.names]
+
+
+def _with_other(values: pd.Series, other: pd.DataFrame | None) -> pd.Series:
+    if other is None or values.name not in other:
+        return values
+    return pd.concat([values.astype(object), other[values.name].astype(object)], ignore_index=True)
 
 
 def _unit(left: Column, right: Column) -> str:

@@ -241,7 +241,18 @@ def fit_step(
     """Fit one generator on the training split; return the saved model's folder."""
     model_dir = work / "model"
     train = read_frame(split.train_path, contract)
-    fit_model(contender, seed, train, contract, model_dir, ProgressLog(), rare_values=rare_values)
+    personal = [c.name for c in contract.columns if c.pii is not None]
+    holdout = read_frame(split.holdout_path, contract)[personal] if personal else None
+    fit_model(
+        contender,
+        seed,
+        train,
+        contract,
+        model_dir,
+        ProgressLog(),
+        rare_values=rare_values,
+        other_real=holdout,
+    )
     return model_dir
 
 
@@ -254,11 +265,12 @@ def fit_model(
     progress: Progress,
     *,
     rare_values: RareValues | None = None,
+    other_real: pd.DataFrame | None = None,
 ) -> Generator:
     """Fit `contender` on `train` and save it in `model_dir` (what `synthwright fit` does too)."""
     generator = contender.generator(seed)
     started = time.perf_counter()
-    generator.fit(train, contract, progress=progress, rare_values=rare_values)
+    generator.fit(train, contract, progress=progress, rare_values=rare_values, other_real=other_real)
     generator.save(model_dir)
     fitted = generator.n_fitted_rows_
     log.info(

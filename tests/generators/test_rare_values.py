@@ -237,3 +237,14 @@ def test_a_rare_integer_code_is_never_published(name):
     generator = fast_generator(name, seed=6).fit(frame, contract)
     assert generator.plan_.protection("region").kind == "codes"
     assert set(generator.sample(1000)["region"].dropna()) <= {0, 1, 2, 3}
+
+
+def test_fakes_avoid_the_personal_values_of_real_rows_not_learned_from():
+    from synthwright.generators.columns import fake_values
+
+    column = Column(name="full_name", kind=ColumnKind.TEXT, pii=PiiKind.NAME)
+    unseen = pd.DataFrame({"full_name": list(fake_values(column, 400, 11, False))})  # the holdout's names
+    frame = pd.DataFrame({"full_name": [f"Person {i}" for i in range(300)], "x": np.arange(300.0)})
+    contract = Contract(columns=[column, Column(name="x", kind=ColumnKind.FLOAT)])
+    sample = fast_generator("bootstrap", seed=11).fit(frame, contract, other_real=unseen).sample(2000)
+    assert not sample["full_name"].isin(set(unseen["full_name"])).any()
