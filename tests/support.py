@@ -63,3 +63,13 @@ def fresh_keys(frame: pd.DataFrame) -> pd.DataFrame:
     out["customer_id"] = pd.array(np.arange(900_000, 900_000 + len(out)), dtype="Int64")
     out["email"] = [f"fake{i}@example.org" for i in range(len(out))]
     return out
+
+
+def independent_draws(rows: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train, holdout and a fresh "synthetic" sample: three independent draws of one population (seeds
+    0, 1 and 2), the synthetic one with new keys and e-mails."""
+    return (
+        make_mixed_frame(rows, seed=0),
+        make_mixed_frame(rows, seed=1),
+        fresh_keys(make_mixed_frame(rows, 2)),
+    )

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import fresh_keys, make_mixed_frame, mixed_contract
+from support import fresh_keys, independent_draws, make_mixed_frame, mixed_contract
 
 from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.validators.attacks import (
@@ -33,11 +33,7 @@ KINDS = ("singling_out", "linkability", "attribute_inference")
 
 @pytest.fixture(scope="module")
 def frames():
-    return (
-        make_mixed_frame(ROWS, seed=0),
-        make_mixed_frame(ROWS, seed=1),
-        fresh_keys(make_mixed_frame(ROWS, 2)),
-    )
+    return independent_draws(ROWS)
 
 
 @pytest.fixture(scope="module")

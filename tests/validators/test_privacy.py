@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from support import fresh_keys, make_mixed_frame, mixed_contract
+from support import fresh_keys, independent_draws, make_mixed_frame, mixed_contract
 
 from synthwright.validators.privacy import Privacy, pii_verbatim, privacy
 
@@ -18,11 +18,7 @@ CONTRACT = mixed_contract()
 @pytest.fixture(scope="module")
 def frames():
     """Train, holdout and a fresh synthetic sample: three independent draws of one population."""
-    return (
-        make_mixed_frame(ROWS, seed=0),
-        make_mixed_frame(ROWS, seed=1),
-        fresh_keys(make_mixed_frame(ROWS, 2)),
-    )
+    return independent_draws(ROWS)
 
 
 @pytest.fixture(scope="module")
