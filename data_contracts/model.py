@@ -58,6 +58,15 @@ CODE_VALUES = 20
 its rare values are protected like categories, not only clipped like numbers."""
 
 
+LABEL_KINDS = frozenset({ColumnKind.CATEGORICAL, ColumnKind.TEXT})
+"""Kinds whose rare values are protected as labels (pooled, replaced, guarded)."""
+
+
+def is_code(column: Column, values: Any) -> bool:
+    """An integer column holding at most CODE_VALUES distinct values in `values` (a pandas Series)."""
+    return column.kind is ColumnKind.INTEGER and values.nunique() <= CODE_VALUES
+
+
 class RareValues(BaseModel):
     """How a column's rare values are kept out of published rows (a spec default, per column here).
 

@@ -22,13 +22,20 @@ column's `rare` entry in the contract, else the run's default (`RareValues`); `m
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from synthwright.data_contracts.model import CODE_VALUES, NUMERIC_KINDS, Column, ColumnKind, RareValues
+from synthwright.data_contracts.model import (
+    LABEL_KINDS,
+    NUMERIC_KINDS,
+    Column,
+    RareValues,
+    is_code,
+)
 from synthwright.errors import ConfigError
 
 POOL = "__synthwright_rare__"
@@ -56,22 +63,23 @@ class ProtectedColumn(BaseModel):
     high: float | None = None
     clipped_rows: int = 0
 
-    def hashed(self, values: pd.Series) -> pd.Series:
-        return values.map(lambda v: _digest(self.salt, v))
-
-    def keys(self, values: pd.Series) -> pd.Series:
-        """Values as the text they were hashed as: a code's float output (3.0) reads as its integer."""
-        if self.kind == "codes":
-            return pd.to_numeric(values, errors="coerce").round().astype("Int64").astype(str)
-        return values.astype(str)
+    @cached_property
+    def hash_set(self) -> frozenset[str]:
+        return frozenset(self.rare_hashes)
 
     def is_rare(self, values: pd.Series) -> pd.Series:
-        """True where a (non-null) value is one of the rare training values."""
+        """True where a (non-null) value is one of the rare training values. A code's float output
+        (3.0) is read as the integer it was hashed as."""
         present = values.notna().to_numpy()
         rare = np.zeros(len(values), dtype=bool)
-        if self.rare_hashes and present.any():
-            hashes = self.hashed(self.keys(values[present]))
-            rare[present] = hashes.isin(set(self.rare_hashes)).to_numpy()
+        if self.hash_set and present.any():
+            kept = values[present]
+            text = (
+                pd.to_numeric(kept, errors="coerce").round().astype("Int64").astype(str)
+                if self.kind == "codes"
+                else kept.astype(str)
+            )
+            rare[present] = text.map(lambda v: _digest(self.salt, v) in self.hash_set).to_numpy(dtype=bool)
         return pd.Series(rare, index=values.index)
 
 
@@ -85,23 +93,19 @@ def protect_columns(
         policy = column.rare or default
         if policy.off:
             continue
-        if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.TEXT):
-            protected.append(_labels(column, data[column.name], policy, f"{rng.integers(2**63):x}"))
-        elif _is_code(column, data[column.name]):
-            entry = _labels(column, data[column.name], policy, f"{rng.integers(2**63):x}")
-            if entry.rare_values and entry.frequent:  # every code rare: clipping is all there is
-                protected.append(entry.model_copy(update={"kind": "codes", "replace_with": "frequent"}))
-            elif policy.clip_extremes:
-                protected.extend(filter(None, [_range(column, data[column.name], policy)]))
-        elif column.kind in NUMERIC_KINDS and policy.clip_extremes:
-            entry = _range(column, data[column.name], policy)
-            if entry is not None:
-                protected.append(entry)
+        values = data[column.name]
+        entry: ProtectedColumn | None = None
+        if column.kind in LABEL_KINDS:
+            entry = _labels(column, values, policy, f"{rng.integers(2**63):x}")
+        elif is_code(column, values):
+            codes = _labels(column, values, policy, f"{rng.integers(2**63):x}")
+            if codes.rare_values and codes.frequent:  # every code rare: clipping is all there is
+                entry = codes.model_copy(update={"kind": "codes", "replace_with": "frequent"})
+        if entry is None and column.kind in NUMERIC_KINDS and policy.clip_extremes:
+            entry = _range(column, values, policy)
+        if entry is not None:
+            protected.append(entry)
     return protected
-
-
-def _is_code(column: Column, values: pd.Series) -> bool:
-    return column.kind is ColumnKind.INTEGER and values.nunique() <= CODE_VALUES and column.values is None
 
 
 def _labels(column: Column, values: pd.Series, policy: RareValues, salt: str) -> ProtectedColumn:
@@ -184,18 +188,10 @@ def encode(frame: pd.DataFrame, protected: list[ProtectedColumn], text: set[str]
         if entry.kind == "range":
             frame[entry.name] = _clip(values, entry)
         elif entry.kind == "codes":
-            rare = entry.is_rare(values).to_numpy()
-            if rare.any():
-                rng = np.random.default_rng(int(entry.salt[:12], 16))
-                codes = values.copy()
-                codes[rare] = _replacements(entry, int(rare.sum()), rng).astype("int64")
-                frame[entry.name] = codes
+            rng = np.random.default_rng(int(entry.salt[:12], 16))
+            frame[entry.name] = _replaced(values, entry.is_rare(values), entry, rng)
         elif entry.name not in text:
-            rare = entry.is_rare(values).to_numpy()
-            if rare.any():
-                pooled = values.astype(object).to_numpy(copy=True)
-                pooled[rare] = POOL
-                frame[entry.name] = pd.Series(pooled, index=values.index, dtype=object)
+            frame[entry.name] = _replaced(values, entry.is_rare(values), entry, None)
     return frame
 
 
@@ -218,19 +214,10 @@ def decode(
                 clipped = clipped.where(~fixed, values)
             frame[entry.name] = clipped
             continue
-        if entry.kind == "codes":
-            rare = entry.is_rare(values).to_numpy()
-            if rare.any():
-                codes = values.copy()
-                codes[rare] = _replacements(entry, int(rare.sum()), rng).astype("int64")
-                frame[entry.name] = codes
-            continue
-        labels = values.astype(object)
-        replace = (values.notna() & ((labels == POOL) | entry.is_rare(values))).to_numpy()
-        if replace.any():
-            out = labels.to_numpy(copy=True)
-            out[replace] = _replacements(entry, int(replace.sum()), rng)
-            frame[entry.name] = pd.Series(out, index=values.index, dtype=object)
+        rare = entry.is_rare(values)
+        if entry.kind == "labels":
+            rare |= values.notna() & (values.astype(object) == POOL)
+        frame[entry.name] = _replaced(values, rare, entry, rng)
     return frame
 
 
@@ -258,19 +245,35 @@ def model_column(column: Column, entry: ProtectedColumn | None, text: set[str]) 
         return column
     if not entry.rare_values:
         return column
-    kept = [
-        v for v in column.values if not entry.rare_hashes or _digest(entry.salt, v) not in entry.rare_hashes
-    ]
+    rare = entry.is_rare(pd.Series(column.values, dtype=object)).to_numpy()
+    kept = [v for v, is_rare in zip(column.values, rare, strict=True) if not is_rare]
     return column.model_copy(update={"values": [*kept, POOL]})
 
 
-def _replacements(entry: ProtectedColumn, n: int, rng: np.random.Generator) -> np.ndarray:
-    if entry.replace_with == "placeholder" or not entry.frequent:
-        return np.full(n, entry.placeholder, dtype=object)
-    weights = np.asarray(entry.frequent_counts, dtype="float64")
-    return np.asarray(entry.frequent, dtype=object)[
-        rng.choice(len(weights), size=n, p=weights / weights.sum())
-    ]
+def _replaced(
+    values: pd.Series, rare: pd.Series, entry: ProtectedColumn, rng: np.random.Generator | None
+) -> pd.Series:
+    """`values` with the `rare` cells replaced: by a frequent value drawn by `rng` (a code: as an
+    integer), the placeholder, or (no `rng`: a label being pooled for fitting) the pool token."""
+    mask = rare.to_numpy(dtype=bool)
+    if not mask.any():
+        return values
+    n = int(mask.sum())
+    if rng is None:
+        replacements: np.ndarray = np.full(n, POOL, dtype=object)
+    elif entry.replace_with == "placeholder" or not entry.frequent:
+        replacements = np.full(n, entry.placeholder, dtype=object)
+    else:
+        weights = np.asarray(entry.frequent_counts, dtype="float64")
+        picks = rng.choice(len(weights), size=n, p=weights / weights.sum())
+        replacements = np.asarray(entry.frequent, dtype=object)[picks]
+    if entry.kind == "codes":
+        out = values.copy()
+        out[mask] = replacements.astype("int64")
+        return out
+    labels = values.astype(object).to_numpy(copy=True)
+    labels[mask] = replacements
+    return pd.Series(labels, index=values.index, dtype=object)
 
 
 def _clip(values: pd.Series, entry: ProtectedColumn) -> pd.Series:

@@ -103,9 +103,9 @@ def utility_lift(
             f"the utility lift needs a class label or a number; target {target!r} is {column.kind.value}",
             hint="name a categorical, boolean, integer or float target",
         )
-    features = scored_columns(contract, exclude=(target,))
-    train, synthetic, holdout = (f[f[target].notna()] for f in (train, synthetic, holdout))
-    (x_train, x_synthetic, x_holdout), categorical = tree_matrices([train, synthetic, holdout], features)
+    (train, synthetic, holdout), (x_train, x_synthetic, x_holdout), categorical, features = _with_target(
+        train, synthetic, holdout, contract, target
+    )
     labels = [as_labels(f[target]) for f in (train, synthetic, holdout)]
     classes = pd.Index(sorted(set().union(*(set(s) for s in labels))))
     y_train, y_synthetic, y_holdout = (classes.get_indexer(s) for s in labels)
@@ -124,7 +124,7 @@ def utility_lift(
         real=scores(x_train, y_train),
         augmented=scores(np.vstack([x_train, x_synthetic]), np.concatenate([y_train, y_synthetic])),
         smote=None if smoted is None else scores(*smoted),
-        rows={"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)},
+        rows=_rows(train, synthetic, holdout),
         notes=notes,
     )
 
@@ -137,9 +137,9 @@ def _regression_lift(
     target: str,
     seed: int,
 ) -> Lift:
-    features = scored_columns(contract, exclude=(target,))
-    train, synthetic, holdout = (f[f[target].notna()] for f in (train, synthetic, holdout))
-    (x_train, x_synthetic, x_holdout), categorical = tree_matrices([train, synthetic, holdout], features)
+    (train, synthetic, holdout), (x_train, x_synthetic, x_holdout), categorical, _ = _with_target(
+        train, synthetic, holdout, contract, target
+    )
     y_train, y_synthetic, y_holdout = (
         pd.to_numeric(f[target]).to_numpy(dtype="float64") for f in (train, synthetic, holdout)
     )
@@ -160,10 +160,25 @@ def _regression_lift(
         real=scores(x_train, y_train),
         augmented=scores(np.vstack([x_train, x_synthetic]), np.concatenate([y_train, y_synthetic])),
         smote=None,
-        rows={"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)},
+        rows=_rows(train, synthetic, holdout),
         notes=["a regression has no SMOTE baseline (SMOTE makes rows of a class)"],
         task="regression",
     )
+
+
+def _with_target(
+    train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, contract: Contract, target: str
+) -> tuple[list[pd.DataFrame], list[np.ndarray], list[bool], list]:
+    """The rows with a target value, and the fixed model's matrices of them (train, synthetic,
+    holdout), whatever the task."""
+    features = scored_columns(contract, exclude=(target,))
+    frames = [f[f[target].notna()] for f in (train, synthetic, holdout)]
+    matrices, categorical = tree_matrices(frames, features)
+    return frames, matrices, categorical, features
+
+
+def _rows(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame) -> dict[str, int]:
+    return {"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)}
 
 
 def _lift(metric: str, real: float, other: float) -> float:

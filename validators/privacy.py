@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from synthwright.data_contracts.model import CODE_VALUES, ColumnKind, Contract, RareValues
+from synthwright.data_contracts.model import LABEL_KINDS, ColumnKind, Contract, RareValues, is_code
 from synthwright.data_contracts.sdv_metadata import modelled
 from synthwright.validators.features import DistanceSpace, nearest_distances, row_keys, scored_columns
 
@@ -182,8 +182,8 @@ def rare_value_leaks(
     found = {}
     for column in contract.columns:
         policy = column.rare or default
-        code = column.kind is ColumnKind.INTEGER and train[column.name].nunique() <= CODE_VALUES
-        if (column.kind not in LABEL_KINDS and not code) or not modelled(column) or policy.off:
+        protected = column.kind in LABEL_KINDS or is_code(column, train[column.name])
+        if not protected or not modelled(column) or policy.off:
             continue
         counts = train[column.name].dropna().astype(str).value_counts()
         rare = set(counts.index[counts < policy.min_rows]) - set(holdout[column.name].dropna().astype(str))
@@ -206,9 +206,6 @@ def text_copies(
             shares[side] = _rounded(texts.isin(known).mean()) if len(texts) else 0.0
         found[column.name] = shares
     return found
-
-
-LABEL_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.TEXT)
 
 
 def _sample(frame: pd.DataFrame, size: int, rng: np.random.Generator) -> pd.DataFrame:
