@@ -28,9 +28,17 @@ from synthwright.errors import ConfigError
 from synthwright.generators.base import Generator, Progress, ProgressUpdate, with_preset
 from synthwright.generators.conditions import with_given_values
 
+DEFAULT_MINUTES = 3.0  # the default preset's training budget: epochs are sized to fit it
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 3, "batch_size": 64, "hidden": 64, "depth": 2, "sampling_steps": 4},
-    "default": {"epochs": 1000, "batch_size": 1024, "hidden": 192, "depth": 3, "sampling_steps": 6},
+    "default": {
+        "epochs": 1000,
+        "batch_size": 1024,
+        "hidden": 192,
+        "depth": 3,
+        "sampling_steps": 6,
+        "max_minutes": DEFAULT_MINUTES,
+    },
     "quality": {
         "epochs": 2000,
         "batch_size": 4096,
@@ -71,7 +79,12 @@ class DiffusionConfig(BaseModel):
     sigma_max: float = Field(10.0, gt=0, description="numbers' noise scale at t = 1")
     quantiles: int = Field(1000, ge=2, description="points of each number's quantile map")
     max_categories: int = Field(1000, ge=2, description="classes per column; rarer values pool into one")
-    max_minutes: float | None = Field(None, gt=0, description="stop training after this wall time")
+    max_minutes: float | None = Field(
+        None,
+        gt=0,
+        description="training budget: epochs are sized to fit it (`epochs` is then a ceiling); "
+        "null trains every epoch",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +128,6 @@ class DiffusionGenerator(Generator):
         )
         batch = min(cfg.batch_size, n_rows)
         per_epoch = math.ceil(n_rows / batch)
-        total_steps = cfg.epochs * per_epoch
         process = self._process(encoding, device)
         clock = TrainingClock(
             cfg.epochs,
@@ -135,7 +147,7 @@ class DiffusionGenerator(Generator):
                 condition, revealed = _training_condition(x, c, cfg.conditioned_share)
                 loss = process.loss(net, x, c, condition, revealed)
                 for group in optimiser.param_groups:
-                    group["lr"] = cosine_schedule(cfg.learning_rate, step, total_steps)
+                    group["lr"] = cosine_schedule(cfg.learning_rate, step, clock.planned_steps(per_epoch))
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()

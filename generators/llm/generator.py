@@ -134,7 +134,7 @@ class LLMGenerator(Generator):
         )
         n_rows = len(data)
         batch = min(cfg.batch_size, n_rows)
-        total_steps = cfg.epochs * math.ceil(n_rows / batch)
+        per_epoch = math.ceil(n_rows / batch)
         clock = TrainingClock(
             cfg.epochs,
             cfg.max_minutes,
@@ -152,7 +152,9 @@ class LLMGenerator(Generator):
                 slots = layout.training_orders(len(rows), cfg.conditioned_share)
                 loss = layout.loss(net, rows, slots)
                 for group in optimiser.param_groups:
-                    group["lr"] = cosine_schedule(cfg.learning_rate, step, total_steps, warm_share=0.02)
+                    group["lr"] = cosine_schedule(
+                        cfg.learning_rate, step, clock.planned_steps(per_epoch), warm_share=0.02
+                    )
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

@@ -24,7 +24,14 @@ from synthwright.generators.neural.encoding import TableEncoding
 
 
 class TrainingClock:
-    """Epochs with a wall-clock budget, reporting each epoch's losses as a progress update."""
+    """Epochs sized to a wall-clock budget, reporting each epoch's losses as a progress update.
+
+    With `max_minutes`, `epochs` is a ceiling: after each epoch the clock plans how many epochs fit in
+    the budget at the mean epoch time so far, so a bigger table gets fewer epochs (not a longer run) and
+    a faster device gets more. A model that decays its learning rate reads `planned_steps` so that its
+    schedule ends with the budget instead of being cut off mid-way. Should the machine slow down, the
+    clock still stops after the epoch that crosses the budget.
+    """
 
     def __init__(
         self,
@@ -36,29 +43,42 @@ class TrainingClock:
     ):
         self.epochs, self.max_minutes, self.progress, self.what = epochs, max_minutes, progress, what
         self.diverged_hint = diverged_hint
+        self.planned = epochs
         self.completed = 0
-        self.stopped_early = False
         self.losses: list[dict[str, float]] = []
         self.started = time.perf_counter()
 
     def __iter__(self) -> Iterator[int]:
+        self.started = time.perf_counter()
         self.progress(ProgressUpdate(0, self.epochs, f"training {self.what}"))
-        for epoch in range(self.epochs):
+        epoch = 0
+        while epoch < self.planned:
             # at least one epoch, however small the budget: a model is never left untrained
             if epoch and self.max_minutes is not None and self.seconds > self.max_minutes * 60:
-                self.stopped_early = True
-                self.progress(
-                    ProgressUpdate(
-                        epoch,
-                        self.epochs,
-                        f"time budget of {self.max_minutes:g} min reached after {epoch} epoch(s); stopping",
-                    )
-                )
-                return
+                break
             yield epoch
+            epoch += 1
+        if self.stopped_early:
+            self.progress(
+                ProgressUpdate(
+                    self.completed,
+                    self.completed,
+                    f"time budget of {self.max_minutes:g} min: trained {self.completed} of "
+                    f"{self.epochs} epochs",
+                )
+            )
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the time budget ended the training before the epochs asked for."""
+        return self.completed < self.epochs
+
+    def planned_steps(self, per_epoch: int) -> int:
+        """Optimiser steps in the whole run as now planned (a learning-rate schedule's length)."""
+        return self.planned * per_epoch
 
     def record(self, epoch: int, losses: dict[str, float]) -> None:
-        """Keep an epoch's losses; a loss that is not finite ends the training with a clear error."""
+        """Keep an epoch's losses and re-plan the epochs; a loss that is not finite ends the training."""
         if not all(math.isfinite(v) for v in losses.values()):
             raise GeneratorError(
                 f"training {self.what} diverged at epoch {epoch + 1} (losses {losses})",
@@ -66,7 +86,11 @@ class TrainingClock:
             )
         self.completed = epoch + 1
         self.losses.append(losses)
-        self.progress(ProgressUpdate(epoch + 1, self.epochs, f"training {self.what}", losses))
+        if self.max_minutes is not None:
+            per_epoch = self.seconds / self.completed
+            fits = int(self.max_minutes * 60 / per_epoch) if per_epoch > 0 else self.epochs
+            self.planned = max(self.completed, min(self.epochs, fits))
+        self.progress(ProgressUpdate(epoch + 1, self.planned, f"training {self.what}", losses))
 
     @property
     def seconds(self) -> float:
@@ -76,6 +100,7 @@ class TrainingClock:
         return {
             "epochs_requested": self.epochs,
             "epochs_completed": self.completed,
+            "budget_minutes": self.max_minutes,
             "stopped_early": self.stopped_early,
             "seconds": round(self.seconds, 3),
             "device": str(device),

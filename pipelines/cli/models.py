@@ -10,6 +10,7 @@ import typer
 
 from synthwright.data_contracts.model import RARE_MIN_ROWS
 from synthwright.errors import UserInputError
+from synthwright.generators.registry import DEFAULT_GENERATOR
 from synthwright.pipelines.cli.app import (
     DelimiterOption,
     EncodingOption,
@@ -63,7 +64,11 @@ def generators(as_json: bool = typer.Option(False, "--json", help="print JSON"))
 def fit(
     data: Path = typer.Argument(..., help="training data: CSV, Parquet or JSON Lines"),
     generator: str = typer.Option(
-        ..., "--generator", "-g", help="generator name (see `synthwright generators`)"
+        DEFAULT_GENERATOR,
+        "--generator",
+        "-g",
+        help="generator name (see `synthwright generators`); the default trains for about "
+        "three minutes on CPU (`--config max_minutes=M` changes it)",
     ),
     model_dir: Path = typer.Option(..., "--out", help="folder to save the fitted model in"),
     contract_file: Path | None = typer.Option(None, "--contract", help="contract YAML (default: inferred)"),
@@ -137,8 +142,8 @@ def fit(
     out.print(f"fitted {generator} on {len(result.frame):,} rows in {seconds:.1f}s → {model_dir}")
     if training and training.get("stopped_early"):
         out.print(
-            f"[yellow]stopped by the time budget after {training['epochs_completed']} of "
-            f"{training['epochs_requested']} epochs[/]"
+            f"the time budget ({training['budget_minutes']:g} min of training) fitted "
+            f"{training['epochs_completed']} of {training['epochs_requested']} epochs"
         )
 
 

@@ -128,7 +128,7 @@ def test_a_loaded_model_samples_conditions_like_the_original(fitted, tmp_path):
 
 
 @pytest.mark.parametrize("name", [*NEURAL, "diffusion", "llm"])
-def test_max_minutes_stops_training_early(name):
+def test_max_minutes_sizes_the_training_to_its_budget(name):
     frame, contract = make_mixed_frame(rows=150, seed=3), mixed_contract()
     updates = []
     generator = make(name, epochs=500, max_minutes=0.0005)  # 30 ms
@@ -138,8 +138,8 @@ def test_max_minutes_stops_training_early(name):
     assert 1 <= training["epochs_completed"] < 500
     assert len(training["losses"]) == training["epochs_completed"]
     budget = [u for u in updates if "time budget" in u.message]
-    assert len(budget) == 1 and budget[0].total == 500
-    assert budget[0].done == training["epochs_completed"]
+    assert len(budget) == 1 and f"trained {training['epochs_completed']} of 500 epochs" in budget[0].message
+    assert budget[0].done == budget[0].total == training["epochs_completed"]
     check_shape(generator.sample(20), contract)
 
 
