@@ -89,9 +89,13 @@ class MixedDiffusion:
             weight = (sigma**2 + self.sigma_data**2) / (sigma * self.sigma_data) ** 2
             total = total + (weight * (clean - numbers) ** 2).mean()
         if codes.shape[1] and masked.any():
-            padded = self.slices.padded(logits)  # rows × variables × most classes
-            entropy = functional.cross_entropy(padded.transpose(1, 2), codes, reduction="none")
-            total = total + (entropy * masked).sum() / masked.sum()
+            # rows × variables × most classes (padded at -inf), flattened so that each softmax runs
+            # along contiguous memory: along the strided class axis it cost a sixth of a CPU step
+            padded = self.slices.padded(logits)
+            entropy = functional.cross_entropy(
+                padded.reshape(-1, padded.shape[2]), codes.reshape(-1), reduction="none"
+            )
+            total = total + (entropy * masked.reshape(-1)).sum() / masked.sum()
         return total
 
     def sample(
