@@ -3,8 +3,8 @@
 Two encodings, both driven by the contract (never by guessing from dtypes):
 
 - `tree_matrices`: one float column per scored column for gradient-boosted trees. Numbers and datetimes
-  (as seconds) stay numbers, categories and booleans become integer codes shared by every frame, nulls
-  stay NaN (the trees route them natively).
+  (as seconds) stay numbers, categories and booleans become integer codes shared by every frame; a null
+  is a code of its own, or a number below the column's values (never NaN: see the function).
 - `DistanceSpace`: a space where Euclidean distance weighs every column equally. Numbers and datetimes
   are min–max scaled to the reference data's range (one full-range difference = 1); categories are
   one-hot over the reference's most frequent values plus "other", scaled by 1/√2 so a mismatch also
@@ -72,8 +72,11 @@ def as_labels(series: pd.Series) -> pd.Series:
 def tree_matrices(frames: list[pd.DataFrame], columns: list[Column]) -> tuple[list[np.ndarray], list[bool]]:
     """Each frame as a float matrix over `columns`, and which matrix columns hold category codes.
 
-    A category column with more than 255 values (the trees' limit) is passed as its codes in
-    alphabetical order, as a number.
+    A category column with too many values for the trees' categorical support is passed as its codes
+    in alphabetical order, as a number. Nulls are not left as NaN: sklearn's gradient boosting cannot
+    bin a feature with no value in a training fold (a ValueError), which a mostly-null column meets
+    on small tables. A null category gets a code of its own, a null number a value below every value
+    of its column across the frames (the trees separate it just as they would a missing value).
     """
     outputs = [np.empty((len(f), len(columns)), dtype="float64") for f in frames]
     categorical = []
@@ -81,13 +84,21 @@ def tree_matrices(frames: list[pd.DataFrame], columns: list[Column]) -> tuple[li
         if is_categorical(column):
             labels = [as_labels(f[column.name]) for f in frames]
             vocabulary = pd.Index(sorted(set().union(*(set(s.dropna()) for s in labels))))
+            nulls = False
             for out, series in zip(outputs, labels, strict=True):
                 codes = vocabulary.get_indexer(series.fillna("\x00<null>"))
-                out[:, j] = np.where(series.isna().to_numpy() | (codes < 0), np.nan, codes)
-            categorical.append(len(vocabulary) <= MAX_TREE_CATEGORIES)
+                null = series.isna().to_numpy() | (codes < 0)
+                nulls |= bool(null.any())
+                out[:, j] = np.where(null, len(vocabulary), codes)
+            categorical.append(len(vocabulary) + nulls <= MAX_TREE_CATEGORIES)
         else:
             for out, frame in zip(outputs, frames, strict=True):
                 out[:, j] = as_float(frame[column.name], column)
+            present = [out[:, j][~np.isnan(out[:, j])] for out in outputs]
+            lowest = min((float(p.min()) for p in present if len(p)), default=1.0)
+            null_value = lowest - max(1.0, abs(lowest))
+            for out in outputs:
+                out[np.isnan(out[:, j]), j] = null_value
             categorical.append(False)
     return outputs, categorical
 

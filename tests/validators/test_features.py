@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 
-from synthwright.data_contracts.model import Column, ColumnKind
+from synthwright.data_contracts.model import Column, ColumnKind, Contract
 from synthwright.validators.features import (
     MAX_ONE_HOT,
     MAX_TREE_CATEGORIES,
@@ -16,6 +16,7 @@ from synthwright.validators.features import (
     scored_columns,
     tree_matrices,
 )
+from synthwright.validators.fidelity import detection
 
 NUMBER = Column(name="x", kind=ColumnKind.FLOAT)
 NULLABLE_NUMBER = Column(name="x", kind=ColumnKind.FLOAT, nullable=True)
@@ -231,11 +232,11 @@ def test_tree_matrices_share_category_codes_across_frames():
     (m1, m2), categorical = tree_matrices([first, second], [CATEGORY])
     assert categorical == [True]
     # one vocabulary over both frames, alphabetical: a=0, b=1, c=2
-    np.testing.assert_array_equal(m1[:, 0], [1.0, 0.0, np.nan])
+    np.testing.assert_array_equal(m1[:, 0], [1.0, 0.0, 3.0])  # null: a code of its own
     np.testing.assert_array_equal(m2[:, 0], [2.0, 0.0, 1.0])
 
 
-def test_tree_matrices_keep_numbers_with_nan_for_nulls():
+def test_tree_matrices_give_nulls_a_value_below_the_column_never_nan():
     frame = pd.DataFrame(
         {
             "x": [1.5, np.nan, -2.0],
@@ -247,16 +248,26 @@ def test_tree_matrices_keep_numbers_with_nan_for_nulls():
     (matrix,), categorical = tree_matrices([frame], columns)
     assert matrix.dtype == np.float64
     assert categorical == [False, False, True]
-    np.testing.assert_array_equal(matrix[:, 0], [1.5, np.nan, -2.0])
-    np.testing.assert_array_equal(matrix[:, 1], [3.0, np.nan, 7.0])
-    np.testing.assert_array_equal(matrix[:, 2], [1.0, 0.0, np.nan])  # "False" < "True"
+    np.testing.assert_array_equal(matrix[:, 0], [1.5, -4.0, -2.0])  # below -2 by max(1, |-2|)
+    np.testing.assert_array_equal(matrix[:, 1], [3.0, 0.0, 7.0])  # below 3 by max(1, |3|)
+    np.testing.assert_array_equal(matrix[:, 2], [1.0, 0.0, 2.0])  # "False" < "True" < null
+
+
+def test_detection_scores_a_column_that_is_null_in_every_row():
+    """sklearn's trees cannot bin a feature with no value (a ValueError): an augmentation's few
+    conditioned rows met it. A null column now tells real from synthetic rows nothing."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=60), "y": [np.nan] * 60})
+    synthetic = pd.DataFrame({"x": rng.normal(size=60), "y": [np.nan] * 60})
+    contract = Contract(dataset="t", columns=[NUMBER, Column(name="y", kind=ColumnKind.FLOAT, nullable=True)])
+    assert 0.0 <= detection(real, synthetic, contract).auc <= 1.0
 
 
 def test_tree_matrices_give_datetimes_as_seconds():
     frame = pd.DataFrame({"t": pd.to_datetime(["1970-01-02 00:00:00", None, "2024-01-01 00:00:01"])})
     (matrix,), categorical = tree_matrices([frame], [WHEN])
     assert categorical == [False]
-    expected = [86400.0, np.nan, pd.Timestamp("2024-01-01 00:00:01").timestamp()]
+    expected = [86400.0, 0.0, pd.Timestamp("2024-01-01 00:00:01").timestamp()]
     np.testing.assert_array_equal(matrix[:, 0], expected)
 
 
