@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from synthwright.config_io import read_yaml_mapping, validate_model
 from synthwright.data_contracts.model import RareValues
 from synthwright.errors import ConfigError
+from synthwright.generators.registry import DEFAULT_GENERATOR
 from synthwright.pipelines.ingest import ReadOptions
 from synthwright.pipelines.store import validate_dataset_name
 from synthwright.validators.gates import Gates
@@ -51,7 +52,10 @@ class SplitSpec(BaseModel):
 class GeneratorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = "copula"
+    name: str = Field(
+        default=DEFAULT_GENERATOR,
+        description="default: our diffusion model, its training sized to a few minutes (see README)",
+    )
     config: dict[str, Any] = {}
     device: str = Field(
         default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto, cpu, cuda or cuda:N"

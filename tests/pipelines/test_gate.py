@@ -91,7 +91,7 @@ def spec(**fields) -> PipelineSpec:
 def test_a_spec_lists_contenders_with_distinct_names():
     both = spec(generators=[{"name": "copula"}, {"name": "copula", "label": "copula-2"}])
     assert [g.title for g in both.contenders] == ["copula", "copula-2"] and both.is_tournament
-    assert [g.title for g in spec().contenders] == ["copula"] and not spec().is_tournament
+    assert [g.title for g in spec().contenders] == ["diffusion"] and not spec().is_tournament
     with pytest.raises(ValueError, match="two contenders are named copula"):
         spec(generators=[{"name": "copula"}, {"name": "copula"}])
     with pytest.raises(ValueError, match="either generator .* or generators"):
