@@ -8,12 +8,16 @@ network input (numbers), trained by fixing a random subset of a row's columns on
 training rows, so `sample(conditions=...)` fixes any columns (numbers and datetimes too) in one pass,
 with no rejection sampling.
 
-Presets size the work: `fast` (tests: a second), `default` (Adult on 2 CPU cores in about nine
-minutes), `quality` (a GPU). A preset fills every knob not given explicitly.
+Presets size the work: `fast` (tests: a second), `default` (the default generator: its training is
+sized to a time budget, `max_minutes`, 3 minutes unless told), `quality` (a GPU). A preset fills every
+knob not given explicitly. With a budget, `epochs` is a ceiling: the training clock plans the epochs
+that fit at the measured epoch time and the learning-rate schedule ends with them, so a bigger table
+gets fewer epochs rather than a longer run, and a GPU more (synthwright.generators.neural.training).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -108,7 +112,12 @@ class DiffusionGenerator(Generator):
 
         from synthwright.generators.diffusion.encoding import DiffusionEncoding
         from synthwright.generators.neural.device import resolve_device
-        from synthwright.generators.neural.training import TrainingClock, cosine_schedule
+        from synthwright.generators.neural.training import (
+            TrainingClock,
+            cosine_schedule,
+            measure_step_seconds,
+            throwaway_random_state,
+        )
 
         cfg = self.config
         device = resolve_device(self.device)
@@ -120,12 +129,7 @@ class DiffusionGenerator(Generator):
         )
         numbers, codes = (torch.from_numpy(a).to(device) for a in encoding.encode(data, rng))
         n_rows = len(data)
-        net, average = (self._network(encoding).to(device) for _ in range(2))
-        average.load_state_dict(net.state_dict())
-        average.requires_grad_(False)
-        optimiser = torch.optim.AdamW(
-            net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True
-        )
+        net = self._network(encoding).to(device)
         batch = min(cfg.batch_size, n_rows)
         per_epoch = math.ceil(n_rows / batch)
         process = self._process(encoding, device)
@@ -136,29 +140,29 @@ class DiffusionGenerator(Generator):
             f"diffusion on {n_rows:,} rows",
             diverged_hint="lower learning_rate or change the seed",
         )
-        averaged, trained = list(average.parameters()), list(net.parameters())
-        step = 0
+        if cfg.max_minutes is not None:
+            # timed on copies, under a forked random state: training stays a function of the seed
+            # and the planned epochs, whatever the machine's speed
+            with throwaway_random_state(device):
+                spare = _Trainer(copy.deepcopy(net), process, cfg)
+                draws = np.random.default_rng(self.seed + 1)
+
+                def spare_step() -> None:
+                    picked = torch.from_numpy(draws.choice(n_rows, batch)).to(device)
+                    spare.step(numbers, codes, picked, cfg.learning_rate)
+
+                step_seconds = measure_step_seconds(spare_step, device)
+            clock.plan(step_seconds * per_epoch)
+        trainer = _Trainer(net, process, cfg)
         for epoch in clock:
             order = torch.from_numpy(rng.permutation(n_rows)).to(device)
-            running = 0.0
+            running, total = 0.0, clock.planned_steps(per_epoch)
             for start in range(0, n_rows, batch):
-                picked = order[start : start + batch]
-                x, c = numbers[picked], codes[picked]
-                condition, revealed = _training_condition(x, c, cfg.conditioned_share)
-                loss = process.loss(net, x, c, condition, revealed)
-                for group in optimiser.param_groups:
-                    group["lr"] = cosine_schedule(cfg.learning_rate, step, clock.planned_steps(per_epoch))
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                step += 1
-                decay = min(cfg.ema_decay, (1 + step) / (10 + step))
-                with torch.no_grad():
-                    torch._foreach_lerp_(averaged, trained, 1 - decay)
-                running += float(loss.detach())
+                learning_rate = cosine_schedule(cfg.learning_rate, trainer.steps, total)
+                running += trainer.step(numbers, codes, order[start : start + batch], learning_rate)
             clock.record(epoch, {"loss": running / per_epoch})
         self.encoding_ = encoding
-        self.network_ = average.eval()
+        self.network_ = trainer.average.eval()
         self.training_ = clock.summary(device)
 
     def _process(self, encoding, device):
@@ -280,6 +284,39 @@ class DiffusionGenerator(Generator):
         self.encoding_ = encoding
         self.network_ = net.to(device).eval()
         self.training_ = json.loads((folder / TRAINING_FILE).read_text())
+
+
+class _Trainer:
+    """One network's optimisation step: AdamW, then the moving average that sampling uses."""
+
+    def __init__(self, net, process, cfg: DiffusionConfig):
+        import torch
+
+        self.net, self.process, self.cfg = net, process, cfg
+        self.average = copy.deepcopy(net).requires_grad_(False)
+        self.optimiser = torch.optim.AdamW(
+            net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True
+        )
+        self.averaged, self.trained = list(self.average.parameters()), list(net.parameters())
+        self.steps = 0
+
+    def step(self, numbers, codes, picked, learning_rate: float) -> float:
+        """Train on the rows `picked`; returns the batch's loss."""
+        import torch
+
+        x, c = numbers[picked], codes[picked]
+        condition, revealed = _training_condition(x, c, self.cfg.conditioned_share)
+        loss = self.process.loss(self.net, x, c, condition, revealed)
+        for group in self.optimiser.param_groups:
+            group["lr"] = learning_rate
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimiser.step()
+        self.steps += 1
+        decay = min(self.cfg.ema_decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.averaged, self.trained, 1 - decay)
+        return float(loss.detach())
 
 
 def _training_condition(numbers, codes, share: float):

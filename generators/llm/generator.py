@@ -13,6 +13,7 @@ model learned on `conditioned_share` of the training rows, and the rest of the r
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -107,7 +108,12 @@ class LLMGenerator(Generator):
 
         from synthwright.generators.llm.tokens import RowVocabulary
         from synthwright.generators.neural.device import resolve_device
-        from synthwright.generators.neural.training import TrainingClock, cosine_schedule
+        from synthwright.generators.neural.training import (
+            TrainingClock,
+            cosine_schedule,
+            measure_step_seconds,
+            throwaway_random_state,
+        )
 
         cfg = self.config
         if cfg.base_model is not None:
@@ -129,9 +135,6 @@ class LLMGenerator(Generator):
         tokens = torch.from_numpy(vocabulary.encode(data)).to(device)
         layout = _Layout(vocabulary, device)
         net = self._network(vocabulary).to(device)
-        optimiser = torch.optim.AdamW(
-            net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True
-        )
         n_rows = len(data)
         batch = min(cfg.batch_size, n_rows)
         per_epoch = math.ceil(n_rows / batch)
@@ -142,25 +145,26 @@ class LLMGenerator(Generator):
             f"llm on {n_rows:,} rows × {vocabulary.length} tokens",
             diverged_hint="lower learning_rate or change the seed",
         )
-        step = 0
         net.train()
+        if cfg.max_minutes is not None:
+            # timed on copies, under a forked random state: training stays a function of the seed
+            # and the planned epochs, whatever the machine's speed
+            with throwaway_random_state(device):
+                spare = _Trainer(copy.deepcopy(net), layout, cfg)
+                draws = np.random.default_rng(self.seed + 1)
+
+                def spare_step() -> None:
+                    picked = torch.from_numpy(draws.choice(n_rows, batch)).to(device)
+                    spare.step(tokens[picked], cfg.learning_rate)
+
+                clock.plan(measure_step_seconds(spare_step, device) * per_epoch)
+        trainer = _Trainer(net, layout, cfg)
         for epoch in clock:
             order = torch.from_numpy(rng.permutation(n_rows)).to(device)
-            running, batches = 0.0, 0
+            running, batches, total = 0.0, 0, clock.planned_steps(per_epoch)
             for start in range(0, n_rows, batch):
-                rows = tokens[order[start : start + batch]]
-                slots = layout.training_orders(len(rows), cfg.conditioned_share)
-                loss = layout.loss(net, rows, slots)
-                for group in optimiser.param_groups:
-                    group["lr"] = cosine_schedule(
-                        cfg.learning_rate, step, clock.planned_steps(per_epoch), warm_share=0.02
-                    )
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                optimiser.step()
-                step += 1
-                running += float(loss.detach())
+                learning_rate = cosine_schedule(cfg.learning_rate, trainer.steps, total, warm_share=0.02)
+                running += trainer.step(tokens[order[start : start + batch]], learning_rate)
                 batches += 1
             clock.record(epoch, {"loss": running / max(batches, 1)})
         self.vocabulary_ = vocabulary
@@ -425,3 +429,31 @@ def _writing_order(vocabulary, given: list[str]) -> list[int]:
         span = list(range(starts[index], starts[index] + field.slots))
         (first if field.name in given else rest).extend(span)
     return first + rest
+
+
+class _Trainer:
+    """One optimisation step of the from-scratch model: AdamW with the gradient's norm clipped at 1."""
+
+    def __init__(self, net, layout, cfg: LLMConfig):
+        import torch
+
+        self.net, self.layout, self.cfg = net, layout, cfg
+        self.optimiser = torch.optim.AdamW(
+            net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True
+        )
+        self.steps = 0
+
+    def step(self, rows, learning_rate: float) -> float:
+        """Train on a batch of token rows; returns its loss."""
+        import torch
+
+        slots = self.layout.training_orders(len(rows), self.cfg.conditioned_share)
+        loss = self.layout.loss(self.net, rows, slots)
+        for group in self.optimiser.param_groups:
+            group["lr"] = learning_rate
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+        self.optimiser.step()
+        self.steps += 1
+        return float(loss.detach())

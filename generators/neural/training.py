@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -24,14 +24,19 @@ from synthwright.generators.neural.encoding import TableEncoding
 
 
 class TrainingClock:
-    """Epochs sized to a wall-clock budget, reporting each epoch's losses as a progress update.
+    """Epochs sized once to a wall-clock budget, reporting each epoch's losses as a progress update.
 
-    With `max_minutes`, `epochs` is a ceiling: after each epoch the clock plans how many epochs fit in
-    the budget at the mean epoch time so far, so a bigger table gets fewer epochs (not a longer run) and
-    a faster device gets more. A model that decays its learning rate reads `planned_steps` so that its
-    schedule ends with the budget instead of being cut off mid-way. Should the machine slow down, the
-    clock still stops after the epoch that crosses the budget.
+    With `max_minutes`, `epochs` is a ceiling and the clock plans, once, how many epochs fit: a bigger
+    table gets fewer epochs (not a longer run) and a faster device more. A model that can time its
+    step before training (`measure_step_seconds`, on throwaway copies) calls `plan` first, so its
+    learning-rate schedule has its final length from the first step; training is then a function of
+    the seed and the planned epochs alone, and pinning `epochs` to the recorded count (budget off)
+    reproduces the same weights on any machine. Otherwise the plan is made after the first epoch. A
+    machine that slows down badly mid-way still stops, after the epoch that crosses `OVERRUN` times
+    the budget (the grace keeps timing noise from cutting a planned schedule short).
     """
+
+    OVERRUN = 1.25
 
     def __init__(
         self,
@@ -44,17 +49,26 @@ class TrainingClock:
         self.epochs, self.max_minutes, self.progress, self.what = epochs, max_minutes, progress, what
         self.diverged_hint = diverged_hint
         self.planned = epochs
+        self.measured_epoch_seconds: float | None = None
         self.completed = 0
         self.losses: list[dict[str, float]] = []
         self.started = time.perf_counter()
 
+    def plan(self, epoch_seconds: float) -> int:
+        """Fix the epochs that fit the budget at `epoch_seconds` each (at least 1, at most `epochs`)."""
+        self.measured_epoch_seconds = epoch_seconds
+        if self.max_minutes is not None:
+            fits = int(self.max_minutes * 60 / epoch_seconds + 1e-9) if epoch_seconds > 0 else self.epochs
+            self.planned = max(1, min(self.epochs, fits))
+        return self.planned
+
     def __iter__(self) -> Iterator[int]:
         self.started = time.perf_counter()
-        self.progress(ProgressUpdate(0, self.epochs, f"training {self.what}"))
+        self.progress(ProgressUpdate(0, self.planned, f"training {self.what}"))
         epoch = 0
         while epoch < self.planned:
             # at least one epoch, however small the budget: a model is never left untrained
-            if epoch and self.max_minutes is not None and self.seconds > self.max_minutes * 60:
+            if epoch and self.max_minutes is not None and self.seconds > self.OVERRUN * self.max_minutes * 60:
                 break
             yield epoch
             epoch += 1
@@ -74,11 +88,12 @@ class TrainingClock:
         return self.completed < self.epochs
 
     def planned_steps(self, per_epoch: int) -> int:
-        """Optimiser steps in the whole run as now planned (a learning-rate schedule's length)."""
+        """Optimiser steps in the whole run as planned (a learning-rate schedule's length)."""
         return self.planned * per_epoch
 
     def record(self, epoch: int, losses: dict[str, float]) -> None:
-        """Keep an epoch's losses and re-plan the epochs; a loss that is not finite ends the training."""
+        """Keep an epoch's losses (planning after the first when no step was timed); a loss that is
+        not finite ends the training with a clear error."""
         if not all(math.isfinite(v) for v in losses.values()):
             raise GeneratorError(
                 f"training {self.what} diverged at epoch {epoch + 1} (losses {losses})",
@@ -86,10 +101,8 @@ class TrainingClock:
             )
         self.completed = epoch + 1
         self.losses.append(losses)
-        if self.max_minutes is not None:
-            per_epoch = self.seconds / self.completed
-            fits = int(self.max_minutes * 60 / per_epoch) if per_epoch > 0 else self.epochs
-            self.planned = max(self.completed, min(self.epochs, fits))
+        if self.measured_epoch_seconds is None and self.max_minutes is not None:
+            self.plan(self.seconds)
         self.progress(ProgressUpdate(epoch + 1, self.planned, f"training {self.what}", losses))
 
     @property
@@ -99,6 +112,7 @@ class TrainingClock:
     def summary(self, device: torch.device) -> dict[str, Any]:
         return {
             "epochs_requested": self.epochs,
+            "epochs_planned": self.planned,
             "epochs_completed": self.completed,
             "budget_minutes": self.max_minutes,
             "stopped_early": self.stopped_early,
@@ -106,6 +120,30 @@ class TrainingClock:
             "device": str(device),
             "losses": self.losses,
         }
+
+
+def throwaway_random_state(device: torch.device):
+    """A context whose torch random draws (on the CPU and on `device`) leave the real stream as it was."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+
+
+def measure_step_seconds(step: Callable[[], None], device: torch.device, steps: int = 8) -> float:
+    """Seconds one training step takes: the median of `steps` timed calls after two warm-up calls.
+
+    `step` must work on throwaway copies (of the network, the optimiser, the random state), so that
+    timing leaves the real training untouched."""
+    cuda = device.type == "cuda"
+    timings = []
+    for index in range(steps + 2):
+        if cuda:
+            torch.cuda.synchronize(device)
+        started = time.perf_counter()
+        step()
+        if cuda:
+            torch.cuda.synchronize(device)
+        if index >= 2:
+            timings.append(time.perf_counter() - started)
+    return float(np.median(timings))
 
 
 def cosine_schedule(peak: float, step: int, total: int, warm_share: float = 0.0) -> float:

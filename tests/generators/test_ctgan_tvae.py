@@ -143,6 +143,20 @@ def test_max_minutes_sizes_the_training_to_its_budget(name):
     check_shape(generator.sample(20), contract)
 
 
+@pytest.mark.parametrize("name", ["diffusion", "llm"])
+def test_a_budget_is_planned_before_training_and_the_planned_epochs_reproduce_the_model(name):
+    """The models with a learning-rate schedule time their step on throwaway copies first: the
+    schedule has its final length from the start, and pinning `epochs` to the count the budget
+    planned (budget off) gives the same model on any machine."""
+    frame, contract = make_mixed_frame(rows=400, seed=3), mixed_contract()
+    budgeted = make(name, epochs=10_000, max_minutes=0.01).fit(frame, contract)  # 0.6 s
+    training = budgeted.training_
+    assert 1 <= training["epochs_planned"] < 10_000 and training["budget_minutes"] == 0.01
+    assert training["epochs_completed"] == training["epochs_planned"]
+    pinned = make(name, epochs=training["epochs_planned"], max_minutes=None).fit(frame, contract)
+    pd.testing.assert_frame_equal(budgeted.sample(60, seed=1), pinned.sample(60, seed=1))
+
+
 @pytest.mark.parametrize("name", NEURAL)
 def test_a_spent_time_budget_still_trains_one_epoch(name):
     frame, contract = make_mixed_frame(rows=120, seed=3), mixed_contract()

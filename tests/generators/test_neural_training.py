@@ -6,14 +6,14 @@ import time
 
 import torch
 
-from synthwright.generators.neural.training import TrainingClock
+from synthwright.generators.neural.training import TrainingClock, measure_step_seconds
 
 CPU = torch.device("cpu")
 
 
 def test_the_clock_reports_epochs_and_stops_at_its_budget():
     updates = []
-    clock = TrainingClock(5, 0.0001, updates.append, "a test")  # 6 ms
+    clock = TrainingClock(5, 0.0001, updates.append, "a test")  # 6 ms: planned after the first epoch
     for epoch in clock:
         time.sleep(0.02)
         clock.record(epoch, {"loss": 1.0 / (epoch + 1)})
@@ -27,18 +27,44 @@ def test_the_clock_reports_epochs_and_stops_at_its_budget():
     assert "time budget of 0.0001 min: trained 1 of 5 epochs" in updates[-1].message
 
 
-def test_the_budget_sizes_the_epochs_from_the_measured_epoch_time():
-    """A 0.3 s budget at 50 ms an epoch plans about six epochs out of a hundred, and the schedule's
-    length follows the plan, so a learning rate decays to its end within the budget."""
+def test_a_measured_epoch_time_plans_the_epochs_before_the_first():
+    """A 0.3 s budget at a measured 50 ms an epoch plans six epochs out of a hundred, fixed before
+    training: the schedule's length is known from the first step."""
     clock = TrainingClock(100, 0.005, lambda update: None, "a test")
-    planned_steps = []
+    assert clock.plan(0.05) == 6 and clock.planned_steps(per_epoch=10) == 60
+    for epoch in clock:
+        clock.record(epoch, {"loss": 1.0})
+    assert clock.completed == 6 and clock.stopped_early
+    assert clock.summary(CPU)["epochs_planned"] == 6
+
+
+def test_without_a_measurement_the_first_epoch_plans_the_rest():
+    clock = TrainingClock(100, 0.005, lambda update: None, "a test")
     for epoch in clock:
         time.sleep(0.05)
         clock.record(epoch, {"loss": 1.0})
-        planned_steps.append(clock.planned_steps(per_epoch=10))
     assert 3 <= clock.completed <= 7 and clock.stopped_early
-    assert planned_steps[-1] == clock.completed * 10 < 100 * 10
-    assert clock.seconds < 0.3 + 0.1  # ends at the plan, not an epoch past the budget
+    assert clock.planned_steps(per_epoch=10) == clock.completed * 10
+
+
+def test_a_machine_that_slows_down_still_stops_past_the_budget():
+    clock = TrainingClock(100, 0.001, lambda update: None, "a test")  # 60 ms
+    clock.plan(0.001)  # measured 1 ms an epoch: 60 planned, but each takes 30 ms
+    for epoch in clock:
+        time.sleep(0.03)
+        clock.record(epoch, {"loss": 1.0})
+    assert clock.completed < 10 and clock.stopped_early
+
+
+def test_measuring_a_step_takes_the_median_after_warm_up():
+    calls = []
+
+    def step():
+        calls.append(1)
+        time.sleep(0.05 if len(calls) <= 2 else 0.01)
+
+    seconds = measure_step_seconds(step, CPU, steps=5)
+    assert len(calls) == 7 and 0.009 <= seconds < 0.04
 
 
 def test_the_budget_never_plans_more_than_the_epochs_asked_for():
