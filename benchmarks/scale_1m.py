@@ -2,11 +2,13 @@
 
 The table is made here, seeded: integers, floats, categoricals (one with 1,000 categories, Zipf-like
 shares), booleans, a date and a timestamp (with the rule `signup_date <= last_seen`), two nullable
-columns and an integer identifier (the primary key); a few columns depend on others, so the copula has
+columns and an integer identifier (the primary key); a few columns depend on others, so a generator has
 relations to learn and the validators something to find. It is written as Parquet in row groups of
 `BATCH_ROWS`, one batch at a time, into a temporary folder, beside a matching contract
-(`synthwright.data_contracts.io.save_contract`) and a spec: generator copula, `sample.rows` as many as the
-source, cache off, target `churned`.
+(`synthwright.data_contracts.io.save_contract`) and a spec: no generator named (the default generator, our
+diffusion model with its training sized to its default time budget; `--generator copula` for the
+seconds-fast baseline), `sample.rows` as many as the source, cache off, target `churned`, gates off (time
+and memory are measured here; the scorecard's figures are printed).
 
 Then `synthwright run SPEC --json` runs in a new process, as a user runs it (embedded Prefect). Measured:
 wall seconds; peak RSS of the `synthwright` process itself (wait4) and of its process tree summed
@@ -15,9 +17,11 @@ process); the per-step seconds the run reports; the evaluation's own split (cont
 privacy, utility); and the rows each validator actually scored (several work on a seeded sample above a
 cap, and say so). Prints a small table, then one JSON line.
 
-The issue's target: under 10 minutes and 8 GiB on 2 cores at 1,000,000 rows.
+The targets: with the default generator, under 15 minutes and 8 GiB on 2 cores at 1,000,000 rows (the
+time budget sizes the training, sampling runs in batches, the evaluation scores capped samples); with the
+copula, under 10 minutes.
 
-    .venv/bin/python benchmarks/scale_1m.py [--rows 1000000] [--seed 0] [--keep]
+    .venv/bin/python benchmarks/scale_1m.py [--rows 1000000] [--seed 0] [--generator copula] [--keep]
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("synthwright")
 BATCH_ROWS = 100_000
 """Rows generated, and written as one Parquet row group, at a time."""
-TARGET_SECONDS = 600
+TARGET_SECONDS = {"default": 900, "copula": 600}
 TARGET_RSS_MIB = 8 * 1024
 CITIES = 1_000
 REGIONS = ["north", "south", "east", "west", "central", "coast", "mountain", "islands"]
@@ -174,7 +178,9 @@ def write_source(folder: Path, rows: int, seed: int) -> tuple[Path, Path, float]
     return data_path, contract_path, time.perf_counter() - started
 
 
-def write_spec(folder: Path, data_path: Path, contract_path: Path, rows: int, seed: int) -> Path:
+def write_spec(
+    folder: Path, data_path: Path, contract_path: Path, rows: int, seed: int, generator: str | None
+) -> Path:
     spec = {
         "dataset": "scale",
         "source": {"path": str(data_path)},
@@ -182,9 +188,9 @@ def write_spec(folder: Path, data_path: Path, contract_path: Path, rows: int, se
         "target": "churned",
         "seed": seed,
         "split": {"holdout": 0.2},
-        "generator": {"name": "copula"},
+        **({"generator": {"name": generator}} if generator else {}),
         "sample": {"rows": rows},
-        # The copula is a baseline: it is measured here for time and memory, not held to the gates.
+        # Measured here for time and memory, not held to the gates.
         "gates": {name: None for name in GATES},
         "cache": {"enabled": False},
         "output": {"root": str(folder / "out")},
@@ -258,12 +264,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated table")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, spec, output)")
+    parser.add_argument("--generator", help="a generator to name in the spec (default: none, the default)")
     args = parser.parse_args()
+    target_seconds = TARGET_SECONDS.get(args.generator or "default", TARGET_SECONDS["default"])
     folder = Path(tempfile.mkdtemp(prefix="synthwright-scale-"))
     try:
         data_path, contract_path, generate_seconds = write_source(folder, args.rows, args.seed)
         source_mib = round(data_path.stat().st_size / 2**20, 1)
-        spec = write_spec(folder, data_path, contract_path, args.rows, args.seed)
+        spec = write_spec(folder, data_path, contract_path, args.rows, args.seed, args.generator)
         load_before = os.getloadavg()
         run = run_pipeline(spec, folder)
         load_after = os.getloadavg()
@@ -275,9 +283,12 @@ def main() -> None:
     timings = {step: round(seconds, 1) for step, seconds in result["timings"].items()}
     figures = {m["name"]: m["value"] for m in result["scorecard"]["metrics"]}
     max_fit = manifest["generator"]["config"].get("max_fit_rows")
+    name = manifest["generator"]["name"]
     record = {
         "benchmark": "scale_1m",
-        "command": f"synthwright run spec.yaml --json (copula, sample.rows {args.rows:,}, cache off)",
+        "command": f"synthwright run spec.yaml --json ({name}, sample.rows {args.rows:,}, cache off)",
+        "generator": name,
+        "training": manifest["generator"].get("training"),
         "rows": args.rows,
         "columns": len(contract().columns),
         "source_parquet_mib": source_mib,
@@ -291,9 +302,10 @@ def main() -> None:
         "scored_rows": scored_rows(evaluation),
         "published_rows": result["rows"],
         "parts_rows_row_groups": run["parts"],
-        "copula_fit_rows": min(manifest["split"]["train_rows"], max_fit or manifest["split"]["train_rows"]),
+        "fit_rows": min(manifest["split"]["train_rows"], max_fit or manifest["split"]["train_rows"]),
         "figures": figures,
-        "target_met": run["wall_seconds"] < TARGET_SECONDS and run["peak_tree_rss_mib"] < TARGET_RSS_MIB,
+        "target_seconds": target_seconds,
+        "target_met": run["wall_seconds"] < target_seconds and run["peak_tree_rss_mib"] < TARGET_RSS_MIB,
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
@@ -303,8 +315,8 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
     }
     tree, own = run["peak_tree_rss_mib"], run["peak_rss_mib"]
-    print(f"synthwright run on {args.rows:,} rows × {record['columns']} columns (copula, cache off)")
-    print(f"  {'wall':<32}{run['wall_seconds']:>10,.1f} s   (target < {TARGET_SECONDS} s)")
+    print(f"synthwright run on {args.rows:,} rows × {record['columns']} columns ({name}, cache off)")
+    print(f"  {'wall':<32}{run['wall_seconds']:>10,.1f} s   (target < {target_seconds} s)")
     print(f"  {'peak RSS, process tree':<32}{tree:>10,.0f} MiB (target < {TARGET_RSS_MIB:,})")
     print(f"  {'peak RSS, synthwright':<32}{own:>10,.0f} MiB")
     for step, seconds in timings.items():
@@ -313,7 +325,7 @@ def main() -> None:
     for part, seconds in (evaluation.get("seconds") or {}).items():
         print(f"    evaluate: {part:<20}{seconds:>10,.1f} s   rows scored: {_rows(scored.get(part))}")
     train_rows = manifest["split"]["train_rows"]
-    print(f"  copula fitted on {record['copula_fit_rows']:,} of {train_rows:,} train rows")
+    print(f"  {name} fitted on {record['fit_rows']:,} of {train_rows:,} train rows")
     print(json.dumps(record, default=str))
 
 

@@ -107,6 +107,15 @@ class Generator(ABC):
                 hint=f"valid keys: {knobs or 'none'}",
             ) from exc
 
+    def training_summary(self) -> dict[str, Any] | None:
+        """How a trained model's fit went, without its per-epoch losses: the epochs asked for, planned
+        by the time budget and completed. The completed epochs decide the weights: pinning `epochs`
+        to them (budget off) reproduces the model; null for models that train no epochs."""
+        training = getattr(self, "training_", None)
+        if not isinstance(training, dict):
+            return None
+        return {key: value for key, value in training.items() if key != "losses"}
+
     def device_used(self) -> str:
         """The device `device` resolves to here: `cpu` for generators that do not use torch."""
         if not self.benefits_from_gpu:
@@ -239,6 +248,7 @@ class Generator(ABC):
                 plan=self.plan_.model_dump(mode="json", exclude={"contract"}),
                 versions={"synthwright": __version__, **_versions(self.libraries)},
                 device=self.device_used(),
+                training=self.training_summary(),
                 sha256={name: file_sha256(staging / name) for name in files},
             )
             if self.saves_pickle:

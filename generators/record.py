@@ -34,6 +34,8 @@ class ModelRecord(BaseModel):
     """The column plan (synthwright.generators.columns), without its contract (contract.json)."""
     versions: dict[str, str]
     device: str = "cpu"
+    training: dict[str, Any] | None = None
+    """Epochs asked for, planned by the time budget and completed (torch models; see Generator)."""
     sha256: dict[str, str]
     signature: str | None = None
     """This installation's signature of a model saved as a pickle (synthwright.trust); null when the

@@ -436,6 +436,7 @@ def manifest_fields(
             "name": model.generator,
             "config": model.config,
             "fitted_rows": model.n_fitted_rows,
+            "training": model.training,
             "versions": model.versions,
         },
         "scorecard": scored.scorecard.to_dict(),

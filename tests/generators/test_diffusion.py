@@ -422,6 +422,7 @@ def test_the_save_folder_holds_state_dicts_and_json_only(fitted, saved):
     assert all(isinstance(t, torch.Tensor) for t in weights["denoiser"].values())
     manifest = json.loads((saved / "generator.json").read_text())
     assert manifest["generator"] == "diffusion"
+    assert manifest["training"] == {k: v for k, v in generator.training_.items() if k != "losses"}
     assert sorted(manifest["sha256"]) == sorted(set(SAVED_FILES) - {"generator.json"})
     assert {"torch", "scipy"} <= set(manifest["versions"])
     json.loads((saved / "encoding.json").read_text())
