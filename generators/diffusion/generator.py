@@ -40,7 +40,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 1024,
         "hidden": 192,
         "depth": 3,
-        "sampling_steps": 6,
+        "sampling_steps": 24,  # on Adult 6 → 24 steps: detection AUC 0.69 → 0.60, trend error 2.5 → 1.8 %
         "max_minutes": DEFAULT_MINUTES,
     },
     "quality": {
