@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.synthwright-installed
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: demo test test-all lint setup browser clean
+.PHONY: demo test test-all lint setup browser bench-env clean
 
 demo: setup
 	$(BIN)/synthwright run pipelines/examples/adult.yaml
@@ -46,5 +46,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,llm,dask]'
 	touch $(STAMP)
 
+# The peers of benchmarks/suite.py (SDV, MOSTLY AI's engine) in an environment of their own: the engine
+# pins psutil<6, which constraints.txt does not allow in .venv. Its torchvision/torchaudio wheels do not
+# load with the CPU torch, so they are removed. Then: benchmarks/suite.py --peer-python .venv-bench/bin/python
+BENCH_VENV ?= .venv-bench
+bench-env:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -c 'import torch' 2>/dev/null || $(BENCH_VENV)/bin/python -m pip install --quiet torch==$(TORCH_VERSION)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	$(BENCH_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio
+	$(BENCH_VENV)/bin/python -c 'from mostlyai import engine; import sdv; print("bench environment ready:", "$(BENCH_VENV)")'
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info outputs
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache *.egg-info outputs

@@ -127,7 +127,7 @@ def fit(
             rare_values=RareValues(min_rows=rare_min_rows),
         )
     seconds = time.perf_counter() - started
-    training = getattr(model, "training_", None)
+    training = model.training_summary()
     if as_json:
         print_json(
             {
@@ -135,7 +135,7 @@ def fit(
                 "rows": len(result.frame),
                 "model_dir": str(model_dir),
                 "seconds": round(seconds, 3),
-                "training": {k: v for k, v in (training or {}).items() if k != "losses"} or None,
+                "training": training,
             }
         )
         return

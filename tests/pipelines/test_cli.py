@@ -25,7 +25,7 @@ from support import REPO, make_mixed_frame, mixed_contract
 
 import synthwright
 from synthwright.data_contracts.io import contract_from_dict, load_contract, save_contract
-from synthwright.generators.registry import generator_class
+from synthwright.generators.registry import DEFAULT_GENERATOR, generator_class
 from synthwright.pipelines.frames import read_frame
 from synthwright.pipelines.ingest import builtin_path, ingest
 
@@ -452,6 +452,20 @@ def test_fit_accepts_a_valid_config(capsys, fitted, tmp_path):
     assert result.code == 0, result
     manifest = json.loads((model / "generator.json").read_text())
     assert manifest["config"]["default_distribution"] == "norm"
+
+
+def test_fit_without_a_generator_fits_the_default_and_reports_its_budget(capsys, fitted, tmp_path):
+    model = tmp_path / "default"
+    args = ["fit", fitted.data, "--out", model, "--contract", fitted.contract, "--json"]
+    result = cli(
+        capsys, *args, "--config", "preset=fast", "--config", "epochs=500", "--config", "max_minutes=0.005"
+    )
+    assert result.code == 0, result
+    report = json.loads(result.out)
+    assert report["generator"] == DEFAULT_GENERATOR == "diffusion"
+    training = report["training"]
+    assert training["budget_minutes"] == 0.005 and 1 <= training["epochs_planned"] < 500
+    assert json.loads((model / "generator.json").read_text())["training"] == training
 
 
 def test_fit_rejects_an_unknown_config_key_and_lists_the_valid_ones(capsys, fitted, tmp_path):
