@@ -468,6 +468,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.out = args.out or default_out()
+    # the workers run in their own folders: a relative interpreter path must not depend on that (and a
+    # virtualenv's python is a symlink that must not be resolved, or it leaves its environment)
+    args.peer_python = os.path.abspath(args.peer_python)
     args.out.mkdir(parents=True, exist_ok=True)
 
     results: dict[str, Any] = {
