@@ -111,8 +111,7 @@ class LLMGenerator(Generator):
         from synthwright.generators.neural.training import (
             TrainingClock,
             cosine_schedule,
-            measure_step_seconds,
-            throwaway_random_state,
+            plan_from_a_timed_step,
         )
 
         cfg = self.config
@@ -146,18 +145,15 @@ class LLMGenerator(Generator):
             diverged_hint="lower learning_rate or change the seed",
         )
         net.train()
-        if cfg.max_minutes is not None:
-            # timed on copies, under a forked random state: training stays a function of the seed
-            # and the planned epochs, whatever the machine's speed
-            with throwaway_random_state(device):
-                spare = _Trainer(copy.deepcopy(net), layout, cfg)
-                draws = np.random.default_rng(self.seed + 1)
 
-                def spare_step() -> None:
-                    picked = torch.from_numpy(draws.choice(n_rows, batch)).to(device)
-                    spare.step(tokens[picked], cfg.learning_rate)
+        def spare_step():
+            spare = _Trainer(copy.deepcopy(net), layout, cfg)
+            return lambda picked: spare.step(tokens[picked], cfg.learning_rate)
 
-                clock.plan(measure_step_seconds(spare_step, device) * per_epoch)
+        # a budget is planned from steps timed on a copy: the schedule has its length from the start
+        plan_from_a_timed_step(
+            clock, device, seed=self.seed, n_rows=n_rows, batch=batch, spare_step=spare_step
+        )
         trainer = _Trainer(net, layout, cfg)
         for epoch in clock:
             order = torch.from_numpy(rng.permutation(n_rows)).to(device)

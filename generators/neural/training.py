@@ -122,6 +122,31 @@ class TrainingClock:
         }
 
 
+def plan_from_a_timed_step(
+    clock: TrainingClock,
+    device: torch.device,
+    *,
+    seed: int,
+    n_rows: int,
+    batch: int,
+    spare_step: Callable[[], Callable[[torch.Tensor], Any]],
+) -> None:
+    """Plan `clock`'s epochs (when it has a budget) from training steps timed on a throwaway copy.
+
+    `spare_step()` builds the copy (called inside a forked random state) and returns its step, which
+    takes a batch's row indices. The rows come from their own generator: nothing here moves the real
+    training's random streams, so the training depends on the seed and the planned epochs alone."""
+    if clock.max_minutes is None:
+        return
+    with throwaway_random_state(device):
+        step = spare_step()
+        draws = np.random.default_rng(seed + 1)
+        seconds = measure_step_seconds(
+            lambda: step(torch.from_numpy(draws.choice(n_rows, batch)).to(device)), device
+        )
+    clock.plan(seconds * math.ceil(n_rows / batch))
+
+
 def throwaway_random_state(device: torch.device):
     """A context whose torch random draws (on the CPU and on `device`) leave the real stream as it was."""
     return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
