@@ -271,6 +271,8 @@ def test_augment_runs_the_same_graph_without_prefect(tmp_path, caplog):
         None,
         [
             "dataset=placements-more",
+            # the copula, fast and deterministic: the default generator sizes its training to the machine
+            "generator={name: copula}",
             "source.builtin=student_placements",
             f"contract={REPO / 'data_contracts' / 'examples' / 'student_placements.yaml'}",
             "target=placed",
@@ -309,6 +311,8 @@ def test_an_augmentation_that_lowers_the_minority_f1_is_rejected_by_default_with
         None,
         [
             "dataset=xor-balanced",
+            # the copula, fast and deterministic: the default generator sizes its training to the machine
+            "generator={name: copula}",
             f"source.path={_xor_table(tmp_path / 'xor.csv')}",
             "target=label",
             "rebalance={label: {'yes': 0.5}}",
@@ -339,6 +343,8 @@ def test_a_regression_augmentation_is_held_to_its_r2_and_mae_lifts(tmp_path):
         None,
         [
             "dataset=more-rows",
+            # the copula, fast and deterministic: the default generator sizes its training to the machine
+            "generator={name: copula}",
             f"source.path={tmp_path / 'r.csv'}",
             "target=y",
             "multiplier=1.5",
