@@ -442,10 +442,7 @@ def summary(row: dict) -> str:
 
 
 def default_out() -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    ignore = RESULTS / ".gitignore"
-    if not ignore.exists():  # run outputs, never committed (as pytest does with its cache folder)
-        ignore.write_text("# written by benchmarks/suite.py: results are not committed\n*\n")
+    # benchmarks/results/ is git-ignored: results are run outputs, never committed
     return RESULTS / f"suite-{dt.datetime.now():%Y%m%d-%H%M%S}"
 
 
