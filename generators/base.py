@@ -42,6 +42,7 @@ from synthwright.generators.columns import ColumnPlan
 from synthwright.generators.conditions import broken_conditions, condition_table
 from synthwright.generators.rare import refuse_rare_conditions
 from synthwright.generators.record import MODEL_RECORD_FILE, SAVE_FORMAT, ModelRecord
+from synthwright.limits import check_sample_memory, check_seed
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Generator(ABC):
         self, config: BaseModel | Mapping[str, Any] | None = None, *, seed: int = 0, device: str = "auto"
     ):
         self.config = self.parse_config(config)
-        self.seed = seed
+        self.seed = check_seed(seed, f"{self.name} seed")
         self.device = device
 
     @classmethod
@@ -189,8 +190,10 @@ class Generator(ABC):
                 f"the {self.name} generator does not support conditional sampling",
                 hint="use a generator that does (`synthwright generators` lists them)",
             )
-        if not isinstance(n, int | np.integer) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise UserInputError(f"the number of rows to sample must be a whole number ≥ 0, got {n!r}")
+        seed = self.seed if seed is None else check_seed(seed, "the sample's seed")
+        check_sample_memory(int(n), [c.kind.value for c in self.contract_.columns], f"sampling {self.name}")
         table = None
         if conditions is not None:
             derived = {gap.right for gap in self.plan_.gaps}
@@ -198,7 +201,6 @@ class Generator(ABC):
             refuse_rare_conditions(table, self.plan_)
         if n == 0:
             return empty_frame(self.contract_)
-        seed = self.seed if seed is None else seed
         with seeded(seed):
             if table is None:
                 rows = self._sample(int(n), seed)
@@ -268,25 +270,14 @@ class Generator(ABC):
 
         folder = Path(path)
         record = ModelRecord.read(folder)
-        for file, expected in record.sha256.items():
-            if not (folder / file).is_file() or file_sha256(folder / file) != expected:
-                raise ConfigError(
-                    f"{folder / file} is missing or changed since the model was saved (sha256 mismatch)",
-                    hint="re-fit the model, or restore the folder from where it was saved",
-                )
+        record.refuse_foreign_paths(folder)  # before the signature: no listed path is read until then
         name = record.generator
         klass = generator_class(name)
         if cls is not Generator and klass is not cls:
             raise ConfigError(f"{folder} holds a {name!r} model, not a {cls.name!r} one")
-        signed = klass.saves_pickle and trust.verify(record.signed_fields, record.signature)
-        if klass.saves_pickle and not (trust_pickle or signed):
-            raise ConfigError(
-                f"{folder} holds a pickled {name} model that this installation did not save (its "
-                f"signature is missing or does not match {trust.key_path()}); unpickling a file runs "
-                "code from it, so it is not loaded",
-                hint="re-fit the model here with `synthwright fit`, or pass --trust-model if you "
-                "trust where the folder came from",
-            )
+        if klass.saves_pickle and not trust_pickle:
+            _verify_signature(folder, record)
+        record.verify_files(folder)
         contract = contract_from_dict(
             json.loads((folder / "contract.json").read_text()), str(folder / "contract.json")
         )
@@ -334,6 +325,27 @@ class Generator(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r}, seed={self.seed})"
+
+
+def _verify_signature(folder: Path, record: ModelRecord) -> None:
+    """A pickled model loads only with this installation's signature of its whole generator.json (seed,
+    config and checksums included), checked before any file it lists is read."""
+    if trust.verify(record.signed_fields, record.signature):
+        return
+    path, name = folder / MODEL_RECORD_FILE, record.generator
+    if record.signature is None:
+        problem = f"{path} is unsigned: this installation did not save the pickled {name} model in {folder}"
+    else:
+        problem = (
+            f"{path} does not match its signature: this installation did not save the pickled {name} "
+            f"model in {folder} as it is (its seed, config or checksums were edited, or a key other "
+            f"than {trust.key_path()} signed it)"
+        )
+    raise ConfigError(
+        f"{problem}; unpickling a file runs code from it, so it is not loaded",
+        hint="re-fit the model here with `synthwright fit`, restore generator.json from where it was "
+        "saved, or pass --trust-model if you trust where the folder came from",
+    )
 
 
 def normalise_input(data: pd.DataFrame, contract: Contract) -> pd.DataFrame:

@@ -6,6 +6,7 @@ run's step log) without loading its weights.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Self
 
@@ -13,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from synthwright.config_io import validate_model
 from synthwright.errors import ConfigError
+from synthwright.files import file_sha256
 
 SAVE_FORMAT = 1
 MODEL_RECORD_FILE = "generator.json"
+REFIT_HINT = "re-fit the model, or restore the folder from where it was saved"
 
 
 class ModelRecord(BaseModel):
@@ -59,19 +62,25 @@ class ModelRecord(BaseModel):
                 f"{folder} is not a synthwright model folder (no {MODEL_RECORD_FILE})",
                 hint="point at the folder written by `synthwright fit --out`",
             )
+        if not _within(path, folder):
+            raise ConfigError(
+                f"{path} is a link that leads outside the model folder; it is not read",
+                hint=REFIT_HINT,
+            )
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path} is damaged: {exc}") from exc
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise ConfigError(f"{path} is damaged: {exc}", hint=REFIT_HINT) from exc
         if isinstance(data, dict) and data.get("format") != SAVE_FORMAT:
             raise ConfigError(
-                f"{folder} was saved in format {data.get('format')}; this version reads {SAVE_FORMAT}"
+                f"{folder} was saved in format {data.get('format')}; this version reads {SAVE_FORMAT}",
+                hint="re-fit the model with this version of synthwright",
             )
         return validate_model(
             cls,
             data,
             f"{path} is damaged",
-            hint="re-fit the model, or restore the folder from where it was saved",
+            hint=REFIT_HINT,
         )
 
     def write(self, folder: Path, *, pickled: bool) -> None:
@@ -81,5 +90,48 @@ class ModelRecord(BaseModel):
 
     @property
     def signed_fields(self) -> dict[str, Any]:
-        """What a pickled model's signature covers: its generator, format and file checksums."""
-        return {"format": self.format, "generator": self.generator, "sha256": self.sha256}
+        """What a pickled model's signature covers: every field but the signature (seed, config, plan and
+        file checksums included), as the JSON file holds them, so the same record signs the same."""
+        fields = self.model_dump(mode="json", exclude={"signature"})
+        return json.loads(json.dumps(fields))
+
+    def refuse_foreign_paths(self, folder: Path) -> None:
+        """A checksum map naming a path outside the folder (`../x`, `/etc/passwd`) is refused before any
+        file is read: a model folder is read only inside itself."""
+        for name in self.sha256:
+            if not _inside_name(name):
+                raise ConfigError(
+                    f"{folder / MODEL_RECORD_FILE} lists {name!r} among the model's files, a path outside "
+                    "the model folder; none of its files is read",
+                    hint=REFIT_HINT,
+                )
+        if "contract.json" not in self.sha256:
+            raise ConfigError(
+                f"{folder / MODEL_RECORD_FILE} is damaged: its checksums leave out contract.json",
+                hint=REFIT_HINT,
+            )
+
+    def verify_files(self, folder: Path) -> None:
+        """Each listed file lies in the folder (no link out of it) and has the sha256 recorded at save."""
+        for name, expected in self.sha256.items():
+            path = folder / name
+            if not _within(path, folder):
+                raise ConfigError(
+                    f"{path} is a link that leads outside the model folder; it is not read",
+                    hint=REFIT_HINT,
+                )
+            if not path.is_file() or file_sha256(path) != expected:
+                raise ConfigError(
+                    f"{path} is missing or changed since the model was saved (sha256 mismatch)",
+                    hint=REFIT_HINT,
+                )
+
+
+def _inside_name(name: str) -> bool:
+    """A relative path below the folder: no root, no `..`, no empty or `.` part, no backslash."""
+    return "\\" not in name and all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """`path`, its links followed (a loop stays where it is), lies in `folder`."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))

@@ -25,10 +25,11 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from synthwright.data_contracts.arrow import to_arrow
 from synthwright.data_contracts.model import Contract
@@ -51,16 +52,129 @@ RESERVED_FIELDS = frozenset({"version", "dataset", "rows", "files", "attachments
 """Manifest fields the store writes itself; a caller may not supply them."""
 
 
+Count = Annotated[int, Field(strict=True, ge=0)]
+
+
+class _Entry(BaseModel):
+    """A file the manifest vouches for (a part or an attachment)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    bytes: Count
+    sha256: str
+
+
+class _Part(_Entry):
+    rows: Count
+
+
+class _Generator(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str | None = None
+
+
+class _Gate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    passed: bool | None = None
+    relaxed_gates: list[str] = []
+
+
+class ManifestShape(BaseModel):
+    """What a reader of manifest.json relies on: the fields the store writes, and the caller's fields
+    that listings show. Only checked (the manifest stays a dict): one place says what "damaged" means."""
+
+    model_config = ConfigDict(extra="allow")
+    version: str
+    dataset: str
+    rows: Count
+    files: list[_Part]
+    attachments: list[_Entry] = []
+    created_at: str
+    generator: _Generator | None = None
+    gate: _Gate | None = None
+
+
+DAMAGED_HINT = (
+    "restore {path} from a backup (`synthwright check --version` then verifies the files), "
+    "or delete {folder} and publish it again"
+)
+
+
 @dataclass(frozen=True)
 class Version:
+    """A committed version. `damage` says why its manifest.json cannot be used (None: it can); a
+    listing shows a damaged version, and reading its `manifest` is a clear error, never a crash."""
+
     dataset: str
     number: int
     path: Path
-    manifest: dict[str, Any]
+    recorded: dict[str, Any]
+    damage: str | None = None
 
     @property
     def name(self) -> str:
         return version_name(self.number)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest, for use; a damaged one raises ConfigError naming its path and the fix."""
+        if self.damage is not None:
+            raise damaged_manifest(self.path, self.damage)
+        return self.recorded
+
+
+def damaged_manifest(folder: Path, damage: str) -> ConfigError:
+    path = folder / MANIFEST
+    return ConfigError(f"{path} is damaged: {damage}", hint=DAMAGED_HINT.format(path=path, folder=folder))
+
+
+def read_manifest(folder: Path) -> tuple[dict[str, Any], str | None]:
+    """A version's manifest, checked against `ManifestShape`; ({}, why) when it cannot be used."""
+    path = folder / MANIFEST
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}, "it is missing"
+    except OSError as exc:
+        return {}, f"it cannot be read ({exc.strerror or exc})"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return {}, f"it is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})"
+    try:
+        manifest = json.loads(text)
+    except ValueError as exc:
+        return {}, f"it is not valid JSON ({exc})"
+    except RecursionError:
+        return {}, "it is not valid JSON (nested too deeply to read)"
+    problem = manifest_problem(manifest)
+    return ({}, problem) if problem else (manifest, None)
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """Why a parsed manifest cannot be used (one line), or None: the one check of its shape."""
+    if not isinstance(manifest, dict):
+        return f"it holds a JSON {_json_kind(manifest)}, not an object"
+    try:
+        ManifestShape.model_validate(manifest)
+    except ValidationError as exc:
+        return _first_problem(exc)
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return kinds.get(type(value), "null")
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """One line: `rows: Input should be a valid integer (got 'many')`, and how many more there are."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    got = error.get("input")
+    shown = "" if error["type"] == "missing" or isinstance(got, dict | list) else f" (got {got!r})"
+    more = f"; and {exc.error_count() - 1} more problem(s)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{shown}{more}"
 
 
 def version_name(number: int) -> str:
@@ -88,15 +202,21 @@ class Store:
         return self.root / validate_dataset_name(dataset)
 
     def versions(self, dataset: str) -> list[Version]:
-        """Committed versions, oldest first (staging folders are never listed)."""
+        """Committed versions, oldest first (staging folders are never listed). A version whose manifest
+        is damaged is listed with its `damage`: one bad version does not hide the others."""
         folder = self.dataset_dir(dataset)
         if not folder.is_dir():
             return []
-        paths = [folder / version_name(number) for number in sorted(_version_numbers(folder))]
-        return [Version(dataset, int(path.name[1:]), path, _read_manifest(path)) for path in paths]
+        listed = []
+        for number in sorted(_version_numbers(folder)):
+            path = folder / version_name(number)
+            manifest, damage = read_manifest(path)
+            listed.append(Version(dataset, number, path, manifest, damage))
+        return listed
 
     def version(self, dataset: str, number: int | None = None) -> Version:
-        """One version; `None` means the newest."""
+        """One version; `None` means the newest. A damaged one is returned too: reading its `manifest`
+        is the error (`check --version` reports it as a failed check instead)."""
         versions = self.versions(dataset)
         if not versions:
             raise SourceError(f"no published versions of {dataset!r} under {self.root}")
@@ -246,13 +366,6 @@ def _attach(source: Path, target: Path) -> dict[str, Any]:
     shutil.copyfile(source, target)
     os.chmod(target, 0o644)
     return {"name": target.name, "bytes": target.stat().st_size, "sha256": file_sha256(target)}
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        return json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _alive(pid: int) -> bool:

@@ -25,7 +25,7 @@ from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, SourceError
 from synthwright.files import file_sha256
 from synthwright.pipelines.ingest import ReadOptions, ingest
-from synthwright.pipelines.store import MANIFEST, Version
+from synthwright.pipelines.store import MANIFEST, Version, manifest_problem
 from synthwright.validators.contract import MAX_EXAMPLES, CheckResult, ParseFailure, validate_contract
 from synthwright.validators.gates import Metric, Scorecard, format_number
 
@@ -64,7 +64,11 @@ def _entries(manifest: Manifest, key: str) -> list[dict[str, Any]]:
 
 
 def _identity_check(version: Version, manifest: Manifest) -> CheckResult:
-    """A manifest copied from another version (or dataset) would vouch for the wrong files."""
+    """A manifest damaged by hand (a field missing or of the wrong type) fails here, with its first
+    problem; one copied from another version (or dataset) would vouch for the wrong files."""
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        return CheckResult("manifest", MANIFEST, False, f"{MANIFEST} is damaged: {problem}")
     named = (manifest.get("dataset"), manifest.get("version"))
     if named == (version.dataset, version.name):
         return CheckResult("manifest", MANIFEST, True, f"{MANIFEST} names {version.dataset} {version.name}")

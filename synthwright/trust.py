@@ -2,9 +2,10 @@
 
 A model folder's sha256s prove its files are the ones its manifest lists, but whoever hands over a
 folder can write both. Unpickling runs code from the file, so a model saved as a pickle (the copula:
-SDV's own format) is loaded only when its manifest carries an HMAC of its checksums made with this
-installation's secret key, which `save` adds, or when the caller says it trusts the folder
-(`--trust-model`). Models saved as tensors and JSON need no key: loading them runs no code.
+SDV's own format) is loaded only when its manifest (generator.json) carries an HMAC of all its other
+fields (checksums, seed, config, plan) made with this installation's secret key, which `save` adds, or
+when the caller says it trusts the folder (`--trust-model`). The signature is checked before any file
+the manifest lists is read. Models saved as tensors and JSON need no key: loading them runs no code.
 
 The key is 32 random bytes in `$SYNTHWRIGHT_KEY_FILE`, default `~/.config/synthwright/model-key`
 (or under `$XDG_CONFIG_HOME`), created owner-only on first use.

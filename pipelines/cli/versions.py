@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from synthwright.pipelines.cli.app import app, out, print_json, wrapping_table
+from synthwright.pipelines.cli.app import app, err, out, print_json, wrapping_table
 
 
 @app.command()
@@ -16,20 +17,14 @@ def versions(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List the published versions of a dataset."""
-    from synthwright.pipelines.store import Store
+    from synthwright.pipelines.store import Store, damaged_manifest
 
     found = Store(root).versions(dataset)
-    rows = [
-        {
-            "version": v.name,
-            "created_at": v.manifest.get("created_at"),
-            "rows": v.manifest.get("rows"),
-            "generator": (v.manifest.get("generator") or {}).get("name"),
-            "gate": _gate(v.manifest.get("gate") or {}),
-            "path": str(v.path),
-        }
-        for v in found
-    ]
+    rows = [_row(v.name, v.path, v.recorded, v.damage) for v in found]
+    for v in found:  # one damaged version is named, and the others are still listed
+        if v.damage is not None:
+            error = damaged_manifest(v.path, v.damage)
+            err.print(f"warning: {dataset} {v.name}: {error.message}\n  fix: {error.hint}", markup=False)
     if as_json:
         print_json(rows)
         return
@@ -40,13 +35,29 @@ def versions(
     for row in rows:
         listing.add_row(
             row["version"],
-            str(row["created_at"]),
+            str(row["created_at"] or "?"),
             f"{row['rows']:,}" if row["rows"] is not None else "?",
-            str(row["generator"]),
+            "?" if row["damage"] else str(row["generator"]),
             row["gate"],
             row["path"],
         )
     out.print(listing)
+
+
+def _row(name: str, path: Path, manifest: dict[str, Any], damage: str | None) -> dict[str, Any]:
+    """One listed version; a damaged one (its manifest unreadable: see Store.versions) shows `damaged`."""
+    if damage is not None:
+        unknown = {"created_at": None, "rows": None, "generator": None, "gate": "damaged"}
+        return {"version": name, **unknown, "path": str(path), "damage": damage}
+    return {
+        "version": name,
+        "created_at": manifest.get("created_at"),
+        "rows": manifest.get("rows"),
+        "generator": (manifest.get("generator") or {}).get("name"),
+        "gate": _gate(manifest.get("gate") or {}),
+        "path": str(path),
+        "damage": None,
+    }
 
 
 def _gate(gate: dict) -> str:
