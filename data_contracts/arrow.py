@@ -45,7 +45,9 @@ def to_arrow(frame: pd.DataFrame, contract: Contract) -> pa.Table:
         if column.kind is ColumnKind.DATETIME:
             if not column.is_date_only:
                 values = values.dt.round("us")  # Parquet keeps microseconds; drop finer digits explicitly
-            array = pa.array(values, type=pa.timestamp("ns"), from_pandas=True).cast(field.type)
+            # held in ns or, beyond 1677-2262, in us (data_contracts.dtypes): us holds both exactly
+            values = values.astype("datetime64[us]")
+            array = pa.array(values, type=pa.timestamp("us"), from_pandas=True).cast(field.type)
         else:
             array = pa.array(values, type=field.type, from_pandas=True)
         arrays.append(array)

@@ -2,8 +2,11 @@
 
 Decisions, in order, for each column (strings as read from CSV, or typed values from Parquet/JSON):
   1. a name that says personal data (email, phone, name, address, …) → text with `pii`;
-  2. true/false values → boolean; dates in one format → datetime (with the format);
+  2. true/false values → boolean; dates in one format → datetime (with the format; years 1 to 9999,
+     not only pandas' 1677–2262; ISO 8601 times with UTC offsets, even mixed ones, are read as UTC);
      numbers → integer when every value is whole, else float (leading zeros keep a code a string);
+     numbers no column can hold (beyond float64, or whole numbers beyond int64) are refused with a
+     SourceError naming the column, rather than guessed as labels or rounded together;
   3. a value pattern that says personal data (emails, SSNs, card numbers, IPs, phones) → text with `pii`;
   4. unique values under an id-like name, or UUIDs → identifier (the first unique one is the key);
   5. people's names by their values (two to four capitalised words, most starting with a common first
@@ -19,14 +22,23 @@ Observed ranges become min/max, and a datetime pair that is ordered in every row
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from synthwright.data_contracts.dtypes import FALSE_TOKENS, TRUE_TOKENS, parse_column
+from synthwright.data_contracts.dtypes import (
+    FALSE_TOKENS,
+    INT64_MAX,
+    INTEGER_LITERAL,
+    TRUE_TOKENS,
+    parse_column,
+    wide_datetime,
+)
 from synthwright.data_contracts.model import RARE_MIN_ROWS, Column, ColumnKind, Contract, PiiKind, Rule
+from synthwright.errors import SourceError
 
 MAX_CATEGORIES = 100
 """More distinct labels than this and the category set is left open (not listed)."""
@@ -43,6 +55,9 @@ DATETIME_FORMATS = (
     "%d/%m/%Y",
     "%d.%m.%Y",
 )
+_ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$")
+"""An ISO 8601 time with a UTC offset: read (as UTC) without a strftime format, which cannot write one
+back from a timezone-naive value."""
 
 _PII_NAMES: dict[PiiKind, re.Pattern[str]] = {
     PiiKind.EMAIL: re.compile(r"^(e_?mail|.*_e_?mail|e_?mail_.*)(_address)?$"),
@@ -79,9 +94,10 @@ _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$")
 """Matched against the snake_case form of a name: `id`, `student_id`, `StudentId`, `order_no`."""
 
 
-def infer_contract(frame: pd.DataFrame, dataset: str | None = None) -> Contract:
-    """Infer a contract from `frame`; see the module docstring for the decisions."""
-    columns = [_infer_column(str(name), frame[name]) for name in frame.columns]
+def infer_contract(frame: pd.DataFrame, dataset: str | None = None, source: str | None = None) -> Contract:
+    """Infer a contract from `frame`; see the module docstring for the decisions. `source` (the file)
+    is named in the error when a column holds numbers that no column kind can hold."""
+    columns = [_infer_column(str(name), frame[name], source) for name in frame.columns]
     key = next(
         (c.name for c in columns if c.kind is ColumnKind.IDENTIFIER and c.unique and not c.nullable),
         None,
@@ -129,7 +145,7 @@ def _luhn_ok(value: str) -> bool:
     return total % 10 == 0
 
 
-def _infer_column(name: str, series: pd.Series) -> Column:
+def _infer_column(name: str, series: pd.Series, source: str | None = None) -> Column:
     present = series.dropna()
     nullable = bool(series.isna().any())
     base = {"name": name, "nullable": nullable}
@@ -145,9 +161,9 @@ def _infer_column(name: str, series: pd.Series) -> Column:
     if typed_bool:
         return Column(**base, kind=ColumnKind.BOOLEAN)
     if typed_datetime:
-        return _datetime_column(base, series, fmt=None)
+        return _datetime_column(base, series, fmt=None, typed=True)
     if pd.api.types.is_numeric_dtype(series):
-        return _numeric_column(base, name, series)
+        return _numeric_column(base, name, series, source)
 
     text = present.astype(str)
     lowered = set(text.str.strip().str.lower().unique())
@@ -156,11 +172,17 @@ def _infer_column(name: str, series: pd.Series) -> Column:
     ):
         return Column(**base, kind=ColumnKind.BOOLEAN)
     numbers = pd.to_numeric(text, errors="coerce")
+    unread = text[numbers.isna()]  # pandas reads 1e400 as nothing at all, Python as inf
+    if len(unread) and all(_overflows(v) for v in unread) and not text.str.match(r"^[+-]?0\d").any():
+        raise _unholdable(source, name, unread.iloc[0], "numbers too large for a 64-bit float")
     if numbers.notna().all() and np.isfinite(numbers).all() and not text.str.match(r"^[+-]?0\d").any():
-        return _numeric_column(base, name, series)
+        return _numeric_column(base, name, series, source)
     fmt = _datetime_format(text)
     if fmt is not None:
         return _datetime_column(base, series, fmt)
+    offsets = bool(_ISO_WITH_OFFSET.match(text.iloc[0])) and text.str.match(_ISO_WITH_OFFSET).all()
+    if offsets and parse_column(text, _probe(name, ColumnKind.DATETIME)).bad_count == 0:
+        return _datetime_column(base, series, fmt=None)
 
     pii = _pii_by_pattern(text) or (PiiKind.NAME if _looks_like_names(text) else None)
     if pii is not None:
@@ -191,43 +213,94 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(Provider.first_names), frozenset(Provider.last_names)
 
 
-def _numeric_column(base: dict, name: str, series: pd.Series) -> Column:
+def _numeric_column(base: dict, name: str, series: pd.Series, source: str | None = None) -> Column:
     numbers = pd.to_numeric(series, errors="coerce").dropna()
     whole = bool((numbers % 1 == 0).all())
-    unique = numbers.is_unique and len(numbers) > 1
-    exact = bool((numbers.abs() < 2**53).all())  # beyond this, floats (and so parsing) lose digits
-    if whole and unique and _ID_NAME.search(_normalised(name)):
+    keys = numbers  # what makes two values equal: past 2**53 floats merge, so written-out ones as ints
+    if pd.api.types.is_integer_dtype(series):
+        exact, beyond = True, None  # int64 (or uint64 within it: the reader makes larger ones objects)
+    else:  # floats lose digits past 2**53; a written-out whole number is read exactly up to int64
+        text = series.dropna().astype(str)
+        literal = text.str.match(INTEGER_LITERAL)
+        beyond = next((v for v in text[literal & (text.str.len() >= 19)] if abs(int(v)) > INT64_MAX), None)
+        exact = beyond is None and bool(((numbers.abs() < 2**53).to_numpy() | literal.to_numpy()).all())
+        if literal.all():
+            keys = text.map(int)
+    unique = keys.is_unique and len(keys) > 1
+    id_like = whole and unique and bool(_ID_NAME.search(_normalised(name)))
+    if beyond is not None and not id_like:
+        raise _unholdable(source, name, beyond, "whole numbers beyond int64")
+    if id_like:
         if not exact:
             return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="string", unique=True)
         return Column(**base, kind=ColumnKind.IDENTIFIER, id_type="integer", unique=True)
     if whole and exact:
-        return Column(**base, kind=ColumnKind.INTEGER, min=int(numbers.min()), max=int(numbers.max()))
+        exactly = parse_column(series, _probe(name, ColumnKind.INTEGER)).values
+        low, high = int(exactly.min()), int(exactly.max())
+        if max(abs(low), abs(high)) >= 2**53:  # the check compares bounds as floats: they would misfire
+            return Column(
+                **base,
+                kind=ColumnKind.INTEGER,
+                description="min/max left out: values beyond 2**53 cannot be range-checked exactly",
+            )
+        return Column(**base, kind=ColumnKind.INTEGER, min=low, max=high)
     return Column(**base, kind=ColumnKind.FLOAT, min=float(numbers.min()), max=float(numbers.max()))
+
+
+def _overflows(text: str) -> bool:
+    """A number written out that float64 cannot hold (1e400), not an infinity spelled as one."""
+    try:
+        return math.isinf(float(text)) and "inf" not in text.lower()
+    except ValueError:
+        return False
+
+
+def _probe(name: str, kind: ColumnKind, fmt: str | None = None) -> Column:
+    """A bare column of `kind`, to parse values with."""
+    return Column(name=name, kind=kind, format=fmt)
+
+
+def _unholdable(source: str | None, name: str, example: object, what: str) -> SourceError:
+    """A column of numbers that neither float64 nor int64 holds: guessing it as labels would publish
+    them, and rounding them would merge distinct values, so say so and how to fix it."""
+    where = f"{source}: " if source else ""
+    return SourceError(
+        f"{where}column {name!r} holds {what} (e.g. {str(example)[:40]}), which no number column can hold "
+        "exactly",
+        hint="if the values are codes or ids, declare the column categorical (or identifier with "
+        "id_type: string) in a contract and pass it with --contract; if they are amounts, scale them "
+        "(e.g. store them in a larger unit, or their logarithm) before synthesising",
+    )
 
 
 def _datetime_format(text: pd.Series) -> str | None:
     if not text.str.contains(r"\d").all() or not text.str.contains(r"[-/.:]").all():
         return None
-    sample = text.unique()
+    sample = pd.Series(text.unique())
     for fmt in DATETIME_FORMATS:
-        parsed = pd.to_datetime(pd.Series(sample), format=fmt, errors="coerce")
-        if parsed.notna().all():
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+        # pandas reads 1677-2262 only; a value it missed may be a date outside (0001-01-01, 9999-12-31)
+        if all(wide_datetime(v, fmt) is not None for v in sample[parsed.isna()]):
             return fmt
     return None
 
 
-def _datetime_column(base: dict, series: pd.Series, fmt: str | None) -> Column:
-    probe = Column(name=base["name"], kind=ColumnKind.DATETIME, format=fmt)
-    values = parse_column(series, probe).values.dropna()
-    if fmt is None and (values == values.dt.normalize()).all():
+def _datetime_column(base: dict, series: pd.Series, fmt: str | None, typed: bool = False) -> Column:
+    values = parse_column(series, _probe(base["name"], ColumnKind.DATETIME, fmt)).values.dropna()
+    low, high = values.min().to_pydatetime(), values.max().to_pydatetime()
+    if typed and (values == values.dt.normalize()).all():
         fmt = "%Y-%m-%d"
-    return Column(
-        **base,
-        kind=ColumnKind.DATETIME,
-        format=fmt,
-        min=values.min().to_pydatetime(),
-        max=values.max().to_pydatetime(),
-    )
+    if fmt is not None and low.year < 1000 and fmt.startswith("%Y-%m-%d"):
+        # strftime writes year 1 as "1" (glibc), which no format reads back: ISO 8601 pads it
+        fmt = None
+    if fmt is not None and low.year < 1000:
+        return Column(
+            **base,
+            kind=ColumnKind.DATETIME,
+            format=fmt,
+            description="min/max left out: a date before year 1000 cannot be written in this format",
+        )
+    return Column(**base, kind=ColumnKind.DATETIME, format=fmt, min=low, max=high)
 
 
 def _string_column(base: dict, name: str, text: pd.Series) -> Column:

@@ -1,52 +1,73 @@
-"""Numbers a model wrote → datetime64[ns], safe for any float.
+"""Numbers a model wrote → datetimes, safe for any float.
 
 A sampled column can hold any float: NaN for a null, ±inf, or a value centuries out of range. pandas'
 `to_datetime(x, unit="s", errors="coerce")` does not coerce all of them: it raises OverflowError past
 about 9.2e18 seconds, and at a NaN it sometimes raises FloatingPointError, depending on what ran
 before (its cast runs under `np.errstate(over="raise")`; pandas 2.3.3; this crashed a CI run of
-TVAE sampling). So only finite values inside the representable range (1677–2262) reach pandas here;
-the rest become NaT.
+TVAE sampling). So only finite values inside pandas' nanosecond range (1677–2262) reach pandas here.
+
+Data may hold dates outside that range (0001-01-01, 9999-12-31: synthwright.data_contracts.dtypes holds
+such a column in microseconds), so values in years 1 to 9999 are dates too: datetime64[ns] when every one
+fits nanoseconds (as before), else datetime64[us], computed in NumPy. Anything else becomes NaT.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 _NS_PER_SECOND = 1_000_000_000
+_US_PER_SECOND = 1_000_000
 _SECONDS_PER_UNIT = {"s": 1.0, "D": 86_400.0}
 # one second inside each end, so pandas' own rounding never steps over the edge
-_LOWEST_SECOND = pd.Timestamp.min.value / _NS_PER_SECOND + 1
-_HIGHEST_SECOND = pd.Timestamp.max.value / _NS_PER_SECOND - 1
+_NS_LOWEST = pd.Timestamp.min.value / _NS_PER_SECOND + 1
+_NS_HIGHEST = pd.Timestamp.max.value / _NS_PER_SECOND - 1
+_EPOCH = dt.datetime(1970, 1, 1)
+_LOWEST_SECOND = (dt.datetime.min - _EPOCH).total_seconds() + 1  # year 1
+_HIGHEST_SECOND = (dt.datetime.max - _EPOCH).total_seconds() - 1  # year 9999
 
 
 def datetimes_from_seconds(seconds: ArrayLike) -> pd.Series:
-    """Seconds since the epoch → a datetime64[ns] Series; NaN, ±inf and out-of-range values → NaT."""
+    """Seconds since the epoch → a datetime Series (ns, or us when a value lies outside 1677–2262);
+    NaN, ±inf and values outside years 1–9999 → NaT."""
     x = np.asarray(seconds, dtype=np.float64)
-    representable = _representable(x)
-    out = np.full(len(x), np.datetime64("NaT", "ns"))
-    if representable.any():
-        out[representable] = pd.to_datetime(x[representable], unit="s").to_numpy()
+    representable = _inside(x, _LOWEST_SECOND, _HIGHEST_SECOND)
+    nanoseconds = _inside(x, _NS_LOWEST, _NS_HIGHEST)
+    if (representable == nanoseconds).all():
+        out = np.full(len(x), np.datetime64("NaT", "ns"))
+        if nanoseconds.any():
+            out[nanoseconds] = pd.to_datetime(x[nanoseconds], unit="s").to_numpy()
+        return pd.Series(out)
+    out = np.full(len(x), np.datetime64("NaT", "us"))
+    out[representable] = np.round(x[representable] * _US_PER_SECOND).astype(np.int64).astype("datetime64[us]")
     return pd.Series(out)
 
 
 def add_gap(start: pd.Series, gap: pd.Series, unit: str) -> pd.Series:
     """`start + gap` with `gap` in `unit` ("s" or "D"); NaT where either is missing or the sum would
-    leave the representable range (pandas raises OverflowError there)."""
+    leave years 1–9999. Nanoseconds through pandas when every sum fits them, else microseconds."""
     gap_seconds = gap.to_numpy(dtype=np.float64, na_value=np.nan) * _SECONDS_PER_UNIT[unit]
     start_seconds = np.where(
         start.notna().to_numpy(),
-        start.to_numpy(dtype="datetime64[ns]").astype(np.int64) / _NS_PER_SECOND,
+        start.to_numpy(dtype="datetime64[us]").astype(np.int64) / _US_PER_SECOND,
         np.nan,
     )
-    ok = _representable(start_seconds + gap_seconds)  # False wherever either side is NaN
-    out = np.full(len(start), np.datetime64("NaT", "ns"))
-    if ok.any():
-        out[ok] = (start[ok] + pd.to_timedelta(gap[ok].astype("float64"), unit=unit)).to_numpy()
+    total = start_seconds + gap_seconds
+    ok = _inside(total, _LOWEST_SECOND, _HIGHEST_SECOND)  # False wherever either side is NaN
+    if start.dtype == "datetime64[ns]" and (ok == _inside(total, _NS_LOWEST, _NS_HIGHEST)).all():
+        out = np.full(len(start), np.datetime64("NaT", "ns"))
+        if ok.any():
+            out[ok] = (start[ok] + pd.to_timedelta(gap[ok].astype("float64"), unit=unit)).to_numpy()
+        return pd.Series(out, index=start.index)
+    out = np.full(len(start), np.datetime64("NaT", "us"))
+    steps = np.round(gap_seconds[ok] * _US_PER_SECOND).astype(np.int64).astype("timedelta64[us]")
+    out[ok] = start[ok].to_numpy(dtype="datetime64[us]") + steps
     return pd.Series(out, index=start.index)
 
 
-def _representable(seconds: np.ndarray) -> np.ndarray:
+def _inside(seconds: np.ndarray, low: float, high: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.isfinite(seconds) & (seconds > _LOWEST_SECOND) & (seconds < _HIGHEST_SECOND)
+        return np.isfinite(seconds) & (seconds > low) & (seconds < high)

@@ -36,8 +36,8 @@ def test_pandas_only_ever_sees_finite_representable_seconds(monkeypatch):
 
 @pytest.mark.parametrize(
     "seconds",
-    [[np.nan], [np.inf], [-np.inf], [1e300], [-1e19], [9.3e9], [np.nan, np.nan], []],
-    ids=["lone-nan", "inf", "-inf", "1e300", "-1e19", "after-2262", "two-nans", "empty"],
+    [[np.nan], [np.inf], [-np.inf], [1e300], [-1e19], [2.6e11], [-6.3e10], [np.nan, np.nan], []],
+    ids=["lone-nan", "inf", "-inf", "1e300", "-1e19", "after-9999", "before-year-1", "two-nans", "empty"],
 )
 def test_unrepresentable_seconds_become_nat(seconds):
     out = datetimes_from_seconds(np.array(seconds, dtype=np.float64))
@@ -57,15 +57,21 @@ def test_representable_seconds_match_pandas_exactly_beside_bad_ones():
 
 def test_add_gap_matches_pandas_in_range_and_gives_nat_outside_it():
     start = pd.Series(pd.to_datetime(["2024-01-01", "2200-01-01", None, "2024-06-01", "2024-06-01"]))
-    gap = pd.Series([86_400.5, 1e10, 5.0, np.nan, np.inf], index=start.index)
+    gap = pd.Series([86_400.5, 3e11, 5.0, np.nan, np.inf], index=start.index)
     out = add_gap(start, gap, "s")
     assert out[0] == pd.Timestamp("2024-01-01") + pd.to_timedelta(86_400.5, unit="s")
-    assert out[1:].isna().all()  # past 2262, no start, no gap, infinite gap
+    assert out[1:].isna().all()  # past 9999, no start, no gap, infinite gap
     assert out.dtype == "datetime64[ns]"
 
 
-def test_add_gap_in_days_keeps_the_index():
-    start = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]), index=[7, 3])
-    out = add_gap(start, pd.Series([2.0, 1e9], index=[7, 3]), "D")
-    assert list(out.index) == [7, 3]
-    assert out[7] == pd.Timestamp("2024-01-03") and pd.isna(out[3])
+def test_dates_outside_pandas_nanoseconds_are_dates_in_microseconds():
+    """Data may reach 0001-01-01 or 9999-12-31 (held in microseconds): a model's numbers there decode."""
+    seconds = np.array([-62135510400.0, 0.0, np.nan, 253402214400.0])  # 0001-01-02, 1970, null, 9999-12-31
+    out = datetimes_from_seconds(seconds)
+    assert out.dtype == "datetime64[us]"
+    assert list(out.dt.year.fillna(0).astype(int)) == [1, 1970, 0, 9999]
+    start = pd.Series(np.array(["0001-01-01", "9999-12-30", "2024-01-01"], dtype="datetime64[us]"))
+    later = add_gap(start, pd.Series([1.0, 1.0, 1e7]), "D")
+    assert later.dtype == "datetime64[us]"
+    assert [str(v.date()) for v in later[:2]] == ["0001-01-02", "9999-12-31"]
+    assert pd.isna(later[2])  # 27,000 years on: past 9999
