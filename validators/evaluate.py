@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthwright.data_contracts.model import Contract, RareValues
@@ -70,6 +71,15 @@ class Evaluation:
         )
 
 
+def holdout_rows_in_train(train: pd.DataFrame, holdout: pd.DataFrame, contract: Contract) -> int:
+    """Holdout rows equal to some training row in every contract column (nulls equal nulls)."""
+    names = [n for n in contract.names if n in train and n in holdout]
+    if not names:
+        return 0
+    keys = [pd.util.hash_pandas_object(f[names], index=False).to_numpy() for f in (train, holdout)]
+    return int(np.isin(keys[1], keys[0]).sum())
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
@@ -110,6 +120,15 @@ def evaluate(
                 hint="give at least 2 rows of each (a few hundred for figures worth reading)",
             )
     seconds: dict[str, float] = {}
+    shared = holdout_rows_in_train(train, holdout, contract)
+    if shared:
+        log.warning(
+            "%s of %s holdout rows equal a training row in every column: a generator that copies training "
+            "rows looks as close to the holdout as to train there, which blunts the privacy tests (split "
+            "identical rows to one side, as `synthwright run` does)",
+            f"{shared:,}",
+            f"{len(holdout):,}",
+        )
 
     def timed(name: str, function: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()

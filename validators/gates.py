@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthwright.validators.attacks import Attacks
 from synthwright.validators.contract import ContractReport
@@ -113,6 +113,11 @@ class Metric(BaseModel):
     interval: tuple[float, float] | None = Field(default=None, description="95 % bootstrap interval")
     ideal: float | None = Field(default=None, description="the value of a perfect generator")
     description: str = ""
+    not_measured: str | None = Field(
+        default=None,
+        description="why the real data cannot give this figure (a one-class target, no column with "
+        "values…); such a metric is not gated, and the scorecard says so beside the verdict",
+    )
 
     @field_validator("value", mode="before")
     @classmethod
@@ -141,7 +146,20 @@ class Scorecard(BaseModel):
     metrics: list[Metric]
     relaxed: list[str] = []
     """Gates looser than the defaults or off (`detection_auc off`, `shape_error ≤ 30 (default 20)`),
-    said wherever the verdict is shown: a PASSED under relaxed gates is not the default's PASSED."""
+    said wherever the verdict is shown: a PASSED under relaxed gates is not the default's PASSED.
+    Metrics the data could not measure are added here too (`utility_gap not measured (…)`): their gate
+    was not applied, which weakens a PASSED just as switching it off would."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unmeasured_gates_are_said(cls, data: Any) -> Any:
+        """Every construction (score, an augmentation's scorecard, from_dict) lists the unmeasured."""
+        if not isinstance(data, dict):
+            return data
+        metrics = [m if isinstance(m, Metric) else Metric.model_validate(m) for m in data.get("metrics", [])]
+        relaxed = list(data.get("relaxed") or [])
+        notes = [note for note in unmeasured_notes(metrics) if note not in relaxed]
+        return {**data, "metrics": metrics, "relaxed": relaxed + notes}
 
     @property
     def relaxed_line(self) -> str:
@@ -160,7 +178,13 @@ class Scorecard(BaseModel):
         return {
             "passed": self.passed,
             "relaxed_gates": list(self.relaxed),
-            "metrics": [{**m.model_dump(mode="json"), "passed": m.passed} for m in self.metrics],
+            "metrics": [
+                {
+                    **m.model_dump(mode="json", exclude=set() if m.not_measured else {"not_measured"}),
+                    "passed": m.passed,
+                }
+                for m in self.metrics
+            ],
         }
 
     @classmethod
@@ -177,14 +201,53 @@ class Scorecard(BaseModel):
         for m in self.metrics:
             mark = "·" if m.threshold is None else "✓" if m.passed else "✗"
             bound = f" {m.bound}" if m.bound else ""
-            ref = "" if m.reference is None else f" (real holdout: {format_number(m.reference)}{m.unit})"
+            ref = (
+                ""
+                if m.reference is None
+                else f" (real holdout: {format_number(m.reference)}"
+                f"{'' if math.isnan(m.reference) else m.unit})"
+            )
             low, high = m.interval or (None, None)
             interval = "" if m.interval is None else f" [95 % CI {format_number(low)}–{format_number(high)}]"
-            ungated = " — not gated" if m.threshold is None else ""
-            out.append(f"{mark} {m.name} {format_number(m.value)}{m.unit}{interval}{bound}{ref}{ungated}")
+            ungated = (
+                f" — not measured: {m.not_measured}"
+                if m.not_measured
+                else " — not gated"
+                if m.threshold is None
+                else ""
+            )
+            value = format_number(m.value) + ("" if math.isnan(m.value) else m.unit)
+            out.append(f"{mark} {m.name} {value}{interval}{bound}{ref}{ungated}")
         if self.relaxed:
-            out.append(f"! {self.relaxed_line} (the defaults are stricter)")
+            unmeasured = any(m.not_measured for m in self.metrics)
+            why = "; a metric not measured is not gated" if unmeasured else ""
+            out.append(f"! {self.relaxed_line} (the defaults are stricter{why})")
         return out
+
+
+def unmeasured_notes(metrics: list[Metric]) -> list[str]:
+    """`utility_gap, utility_f1_gap not measured (the target 'y' has one class …)`, one per reason."""
+    reasons: dict[str, list[str]] = {}
+    for metric in metrics:
+        if metric.not_measured:
+            reasons.setdefault(metric.not_measured, []).append(metric.name)
+    return [f"{', '.join(names)} not measured ({reason})" for reason, names in reasons.items()]
+
+
+def or_not_measured(metric: Metric, reason: str | None) -> Metric:
+    """`metric` itself, or, when the data cannot give it (`reason`), the same metric without a value
+    or a gate and the reason first in its description: n/a must not read as a pass or a failure."""
+    if reason is None:
+        return metric
+    return metric.model_copy(
+        update={
+            "value": float("nan"),
+            "threshold": None,
+            "interval": None,
+            "not_measured": reason,
+            "description": f"not measured: {reason}. {metric.description}",
+        }
+    )
 
 
 def relaxed_gates(gates: Gates) -> list[str]:
@@ -254,14 +317,17 @@ def fidelity_metrics(
         else ""
     )
     return [
-        Metric(
-            name=f"{kind}_error",
-            value=getattr(fidelity, f"{kind}_error"),
-            threshold=getattr(gates, f"{kind}_error_max"),
-            unit=" %",
-            reference=getattr(reference, f"{kind}_error") if reference else None,
-            ideal=0.0,
-            description=f"{what} error vs training data (SDMetrics), 100 × (1 − score){sample}",
+        or_not_measured(
+            Metric(
+                name=f"{kind}_error",
+                value=getattr(fidelity, f"{kind}_error"),
+                threshold=getattr(gates, f"{kind}_error_max"),
+                unit=" %",
+                reference=getattr(reference, f"{kind}_error") if reference else None,
+                ideal=0.0,
+                description=f"{what} error vs training data (SDMetrics), 100 × (1 − score){sample}",
+            ),
+            fidelity.not_measured.get(kind),
         )
         for kind, what in (("shape", "column-shape"), ("trend", "column-pair-trend"))
     ]
@@ -273,14 +339,17 @@ def detection_metrics(gates: Gates, detection: Detection | None, tables: dict[st
         return []
     side = detection.rows_per_side
     return [
-        Metric(
-            name="detection_auc",
-            value=detection.auc,
-            threshold=gates.detection_auc_max,
-            ideal=0.5,
-            description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
-            f"from synthetic rows ({side:,} each, 3-fold CV)"
-            + _on_sample(tables, holdout=side, synthetic=side),
+        or_not_measured(
+            Metric(
+                name="detection_auc",
+                value=detection.auc,
+                threshold=gates.detection_auc_max,
+                ideal=0.5,
+                description="ROC AUC of a gradient-boosting classifier telling real holdout rows "
+                f"from synthetic rows ({side:,} each, 3-fold CV)"
+                + _on_sample(tables, holdout=side, synthetic=side),
+            ),
+            detection.not_measured,
         )
     ]
 
@@ -401,19 +470,20 @@ def attack_metrics(gates: Gates, attacks: Attacks | None) -> list[Metric]:
                 attack.parts, key=lambda k: -1 if math.isnan(attack.parts[k].risk) else attack.parts[k].risk
             )
             worst = f"; worst: {part}"
-        metrics.append(
-            Metric(
-                name=f"{name}_risk",
-                value=attack.risk,
-                threshold=getattr(gates, f"{name}_risk_max"),
-                group="privacy",
-                interval=None if any(math.isnan(v) for v in attack.interval) else tuple(attack.interval),
-                ideal=0.0,
-                description=f"{what}; risk = (train success {attack.main_rate:.3f} − holdout success "
-                f"{attack.control_rate:.3f}) / (1 − holdout), {attack.n_attacks} attacks{worst}"
-                + (f" ({attack.note})" if attack.note else ""),
-            )
+        metric = Metric(
+            name=f"{name}_risk",
+            value=attack.risk,
+            threshold=getattr(gates, f"{name}_risk_max"),
+            group="privacy",
+            interval=None if any(math.isnan(v) for v in attack.interval) else tuple(attack.interval),
+            ideal=0.0,
+            description=f"{what}; risk = (train success {attack.main_rate:.3f} − holdout success "
+            f"{attack.control_rate:.3f}) / (1 − holdout), {attack.n_attacks} attacks{worst}"
+            + (f" ({attack.note})" if attack.note else ""),
         )
+        # an attack the data leaves no way to make (one scored column, no row to single out) says why
+        unmade = attack.note if math.isnan(attack.risk) and attack.note else None
+        metrics.append(or_not_measured(metric, unmade))
     return metrics
 
 
@@ -426,7 +496,18 @@ def utility_metrics(gates: Gates, utility: Utility | None, tables: dict[str, int
         if utility.rows.get("sampled")
         else ""
     )
-    return [
+    scored = f"predicting {utility.target} on the real holdout{sample}"
+    if utility.not_measured:
+        names = ["utility_gap", *(["utility_f1_gap"] if utility.task == "classification" else [])]
+        what = f"TRTR − TSTR, {scored}"
+        return [
+            or_not_measured(
+                Metric(name=n, value=float("nan"), threshold=None, group="utility", description=what),
+                utility.not_measured,
+            )
+            for n in names
+        ]
+    metrics = [
         Metric(
             name="utility_gap",
             value=utility.gap,
@@ -434,26 +515,22 @@ def utility_metrics(gates: Gates, utility: Utility | None, tables: dict[str, int
             group="utility",
             ideal=0.0,
             description=f"{utility.headline} trained on real ({utility.real[utility.headline]:.3f}) "
-            f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), "
-            f"predicting {utility.target} on the real holdout{sample}",
-        ),
-        *(
-            [
-                Metric(
-                    name="utility_f1_gap",
-                    value=round(utility.real["macro_f1"] - utility.synthetic["macro_f1"], 4),
-                    threshold=gates.utility_f1_gap_max,
-                    group="utility",
-                    ideal=0.0,
-                    description=f"macro F1 trained on real ({utility.real['macro_f1']:.3f}) minus trained "
-                    f"on synthetic ({utility.synthetic['macro_f1']:.3f}), predicting {utility.target} on "
-                    f"the real holdout{sample}",
-                )
-            ]
-            if "macro_f1" in utility.real and "macro_f1" in utility.synthetic
-            else []
-        ),
+            f"minus trained on synthetic ({utility.synthetic[utility.headline]:.3f}), {scored}",
+        )
     ]
+    if "macro_f1" in utility.real and "macro_f1" in utility.synthetic:
+        metrics.append(
+            Metric(
+                name="utility_f1_gap",
+                value=round(utility.real["macro_f1"] - utility.synthetic["macro_f1"], 4),
+                threshold=gates.utility_f1_gap_max,
+                group="utility",
+                ideal=0.0,
+                description=f"macro F1 trained on real ({utility.real['macro_f1']:.3f}) minus trained "
+                f"on synthetic ({utility.synthetic['macro_f1']:.3f}), {scored}",
+            )
+        )
+    return metrics
 
 
 def contract_metrics(gates: Gates, contract_report: ContractReport) -> list[Metric]:
@@ -529,6 +606,22 @@ def lift_metrics(gates: AugmentGates, lift: Lift | None) -> list[Metric]:
     """Each utility lift of the synthetic rows (real + synthetic minus real alone), beside SMOTE's."""
     if lift is None:
         return []
+    if lift.not_measured:
+        what = f"real + synthetic minus real alone, predicting {lift.target} on the real holdout"
+        return [
+            or_not_measured(
+                Metric(
+                    name=f"{name}_lift",
+                    value=float("nan"),
+                    threshold=None,
+                    direction="min",
+                    group="utility",
+                    description=what,
+                ),
+                lift.not_measured,
+            )
+            for name in lift.metrics
+        ]
     smote = lift.smote_lift
     metrics = []
     for name in lift.metrics:

@@ -17,6 +17,10 @@ Lift = score with the extra rows − score on real alone, for the F1 of the rare
 A numeric target is a regression (HistGradientBoostingRegressor): the lifts are R² and the relative
 fall in mean absolute error, (MAE real − MAE augmented) / MAE real, so that above 0 is better for
 both. SMOTE makes rows of a class, so a regression has no SMOTE baseline.
+
+Real data that cannot measure a lift (no target value in train or holdout, a holdout with one class or
+one value, no holdout class the training rows hold) fits no model: `Lift.not_measured` says why, and the
+scorecard shows the lifts as not measured.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Lift:
     model: str = MODEL_DESCRIPTION
 
     task: str = "classification"
+    not_measured: str | None = None
+    """Why the real data cannot measure a lift (then no score is given); None when it was measured."""
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -60,11 +66,13 @@ class Lift:
 
     @property
     def lift(self) -> dict[str, float]:
+        if self.not_measured:
+            return dict.fromkeys(self.metrics, float("nan"))
         return {m: _lift(m, self.real[m], self.augmented[m]) for m in self.metrics}
 
     @property
     def smote_lift(self) -> dict[str, float] | None:
-        if self.smote is None:
+        if self.smote is None or self.not_measured:
             return None
         return {m: _lift(m, self.real[m], self.smote[m]) for m in self.metrics}
 
@@ -81,6 +89,7 @@ class Lift:
             "smote_lift": self.smote_lift,
             "rows": self.rows,
             "notes": self.notes,
+            **({"not_measured": self.not_measured} if self.not_measured else {}),
         }
 
 
@@ -111,6 +120,11 @@ def utility_lift(
     y_train, y_synthetic, y_holdout = (classes.get_indexer(s) for s in labels)
     counts = np.bincount(y_train, minlength=len(classes))
     present = [k for k in np.unique(y_holdout) if counts[k] > 0]
+    reason = _unmeasurable(labels[0], labels[2], target, "class") or (
+        None if present else f"no class of {target!r} in the real holdout is held by a real training row"
+    )
+    if reason:
+        return _not_measured(target, "classification", (train, synthetic, holdout), reason)
     minority = min(present, key=lambda k: (counts[k], k))
 
     def scores(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -143,6 +157,9 @@ def _regression_lift(
     y_train, y_synthetic, y_holdout = (
         pd.to_numeric(f[target]).to_numpy(dtype="float64") for f in (train, synthetic, holdout)
     )
+    reason = _unmeasurable(pd.Series(y_train), pd.Series(y_holdout), target, "value")
+    if reason:
+        return _not_measured(target, "regression", (train, synthetic, holdout), reason)
 
     def scores(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         model = HistGradientBoostingRegressor(
@@ -177,6 +194,34 @@ def _with_target(
     return frames, matrices, categorical, features
 
 
+def _unmeasurable(train: pd.Series, holdout: pd.Series, target: str, kind: str) -> str | None:
+    """Why these real target values (non-null) cannot measure a lift; None when they can."""
+    if train.empty:
+        return f"the real training rows have no value of {target!r}"
+    if holdout.empty:
+        return f"the real holdout has no value of {target!r}: there is nothing to score a model on"
+    if holdout.nunique() < 2:
+        value = repr(holdout.iloc[0]) if kind == "class" else f"{float(holdout.iloc[0]):g}"
+        return f"{target!r} has one {kind} ({value}) in the real holdout: no score can tell models apart"
+    return None
+
+
+def _not_measured(target: str, task: str, frames: tuple[pd.DataFrame, ...], reason: str) -> Lift:
+    """A lift the real data cannot measure: no scores, and why."""
+    nothing = dict.fromkeys(METRICS if task == "classification" else REGRESSION_METRICS, float("nan"))
+    return Lift(
+        target=target,
+        minority="",
+        real=dict(nothing),
+        augmented=dict(nothing),
+        smote=None,
+        rows=_rows(*frames),
+        notes=[reason],
+        task=task,
+        not_measured=reason,
+    )
+
+
 def _rows(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame) -> dict[str, int]:
     return {"train": len(train), "synthetic": len(synthetic), "holdout": len(holdout)}
 
@@ -198,11 +243,18 @@ def _scores(
     n_classes: int,
     minority: int,
 ) -> dict[str, float]:
-    model = HistGradientBoostingClassifier(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
-    predicted_probabilities = fit_predict(model, x, y, x_test, "predict_proba")
     probabilities = np.zeros((len(x_test), n_classes))
-    probabilities[:, model.classes_] = predicted_probabilities
-    predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
+    seen = np.unique(y)
+    if len(seen) < 2:  # one class: a model can only ever predict it (sklearn's gives a 2-column proba)
+        probabilities[:, seen[0]] = 1.0
+        predicted = np.full(len(x_test), seen[0])
+    else:
+        model = HistGradientBoostingClassifier(
+            **FIXED_MODEL, categorical_features=categorical, random_state=seed
+        )
+        predicted_probabilities = fit_predict(model, x, y, x_test, "predict_proba")
+        probabilities[:, model.classes_] = predicted_probabilities
+        predicted = model.classes_[np.argmax(predicted_probabilities, axis=1)]
     return {
         "minority_f1": round(float(f1_score(y_test, predicted, labels=[minority], average="macro")), 4),
         "roc_auc": roc_auc_score_of(y_test, probabilities),
@@ -225,6 +277,8 @@ def _smote(
         del grow[k]
     if not grow:
         return None, [*notes, "SMOTE had no class to grow"]
+    if np.count_nonzero(counts) < 2:
+        return None, [*notes, "SMOTE needs two classes in the real training rows; they hold one"]
     neighbours = min(SMOTE_NEIGHBOURS, min(counts[k] for k in grow) - 1)
     filled, missing_codes = _filled(x, categorical)
     indices = [j for j, c in enumerate(categorical) if c]

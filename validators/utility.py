@@ -11,10 +11,16 @@ target (identifiers and personal data are not features).
 
 Classification: ROC AUC (binary; one-vs-rest macro average for more classes) and macro F1.
 Regression: R².
+
+Some real data cannot measure utility at all: a target with one class (or one value) in the real
+training rows teaches a model nothing, a holdout with one class has no ROC AUC, a holdout without
+target values has nothing to score. Then no model is fitted and `Utility.not_measured` says why; the
+scorecard shows the gap as not measured rather than as a 0.000 that passes.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,6 +59,8 @@ class Utility:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows used: `train` and `synthetic` (trained on), `holdout` (scored on); `sampled`: a training side
     had more than `MAX_TRAIN_ROWS` rows with a target value."""
+    not_measured: str | None = None
+    """Why the real data cannot measure utility (then every score is NaN); None when it was measured."""
 
     @property
     def headline(self) -> str:
@@ -61,6 +69,8 @@ class Utility:
 
     @property
     def gap(self) -> float:
+        if self.not_measured:
+            return float("nan")
         return round(self.real[self.headline] - self.synthetic[self.headline], 4)
 
     def to_dict(self) -> dict:
@@ -73,6 +83,7 @@ class Utility:
             "headline": self.headline,
             "gap": self.gap,
             "rows": self.rows,
+            **({"not_measured": self.not_measured} if self.not_measured else {}),
         }
 
 
@@ -116,6 +127,16 @@ def utility(
     train = _labelled(train, target, rng)
     synthetic = _labelled(synthetic, target, rng)
     holdout = holdout[holdout[target].notna()]
+    rows = {
+        "train": len(train),
+        "synthetic": len(synthetic),
+        "holdout": len(holdout),
+        "sampled": labelled > MAX_TRAIN_ROWS,
+    }
+    reason = unmeasurable(train[target], holdout[target], target, task)
+    if reason:
+        nothing = dict.fromkeys(["roc_auc", "macro_f1"] if task == "classification" else ["r2"], math.nan)
+        return Utility(target, task, dict(nothing), dict(nothing), rows=rows, not_measured=reason)
     (x_train, x_synthetic, x_holdout), categorical = tree_matrices([train, synthetic, holdout], features)
     if task == "classification":
         labels = pd.Index(
@@ -133,13 +154,33 @@ def utility(
         task=task,
         real=score(x_train, y[0], x_holdout, y[2], categorical, seed, **extra),
         synthetic=score(x_synthetic, y[1], x_holdout, y[2], categorical, seed, **extra),
-        rows={
-            "train": len(train),
-            "synthetic": len(synthetic),
-            "holdout": len(holdout),
-            "sampled": labelled > MAX_TRAIN_ROWS,
-        },
+        rows=rows,
     )
+
+
+def unmeasurable(train: pd.Series, holdout: pd.Series, target: str, task: Task) -> str | None:
+    """Why these real target values (non-null) cannot measure what a model learns; None when they can.
+
+    Only the real side counts: synthetic rows that teach nothing are what the gap is there to show."""
+    kind = "class" if task == "classification" else "value"
+    values = [_labels(s) if task == "classification" else s.astype("float64") for s in (train, holdout)]
+    if values[0].empty:
+        return f"the real training rows have no value of {target!r}: nothing to compare synthetic rows with"
+    if values[1].empty:
+        return f"the real holdout has no value of {target!r}: there is nothing to score a model on"
+    for side, series in zip(("training rows", "holdout"), values, strict=True):
+        distinct = series.unique()
+        if len(distinct) < 2:
+            why = (
+                "a model learns nothing from it"
+                if side == "training rows"
+                else "ROC AUC needs two classes"
+                if task == "classification"
+                else "R² needs values that vary"
+            )
+            value = repr(distinct[0]) if task == "classification" else f"{float(distinct[0]):g}"
+            return f"{target!r} has one {kind} ({value}) in the real {side}: {why}"
+    return None
 
 
 def _labelled(frame: pd.DataFrame, target: str, rng: np.random.Generator) -> pd.DataFrame:
@@ -200,6 +241,8 @@ def _f1(y_test: np.ndarray, predicted: np.ndarray) -> float:
 def _regression_scores(
     x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, categorical: list[bool], seed: int
 ) -> dict[str, float]:
+    if len(y) == 0:  # synthetic rows without a target value: no model to score (the gap fails its gate)
+        return {"r2": math.nan}
     model = HistGradientBoostingRegressor(**FIXED_MODEL, categorical_features=categorical, random_state=seed)
     predicted = fit_predict(model, x, y, x_test, "predict")
     return {"r2": round(float(r2_score(y_test, predicted)), 4)}
