@@ -21,6 +21,7 @@ from synthwright.errors import ConfigError, SourceError
 from synthwright.pipelines.ingest import ReadOptions, ingest
 from synthwright.pipelines.store import MANIFEST, Store, Version, validate_dataset_name
 from synthwright.pipelines.version_checks import version_sections
+from synthwright.text import excerpt
 from synthwright.validators.contract import CheckResult, validate_contract
 from synthwright.validators.drift import drift_checks, drift_thresholds
 
@@ -102,8 +103,12 @@ def parse_reference(reference: str) -> tuple[str, int | None]:
     """`adult@v3` → ("adult", 3); `adult@latest` and `adult` → ("adult", None)."""
     match = _REFERENCE.fullmatch(reference.strip())
     if match is None:
-        raise ConfigError(f"--version {reference!r} is not DATASET@vN", hint=REFERENCE_HINT)
-    dataset = validate_dataset_name(match["dataset"])
+        raise ConfigError(f"--version {excerpt(reference)} is not DATASET@vN", hint=REFERENCE_HINT)
+    try:
+        dataset = validate_dataset_name(match["dataset"])
+    except ConfigError as error:  # said again here: the store's message echoes the name whole
+        name = excerpt(match["dataset"])
+        raise ConfigError(f"--version: invalid dataset name {name}", hint=error.hint) from None
     wanted = match["version"]
     return dataset, None if wanted in (None, "latest") else int(wanted[1:])
 

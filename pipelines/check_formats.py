@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 from synthwright.errors import ConfigError
 from synthwright.pipelines.check import CheckOutcome, counts_of
+from synthwright.text import excerpt
 
 MARKDOWN_FAILURES_SHOWN = 50
 """Failures listed in the Markdown report; the rest are counted (a PR comment must stay short)."""
@@ -136,6 +137,6 @@ def formatter(fmt: str) -> Callable[[CheckOutcome], str]:
     """The renderer for `--format FMT`; an unknown format is a usage error (asked before any check runs)."""
     if fmt not in FORMATS:
         raise ConfigError(
-            f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", hint="e.g. --format junit"
+            f"--format must be one of {', '.join(FORMATS)}, not {excerpt(fmt)}", hint="e.g. --format junit"
         )
     return FORMATS[fmt]

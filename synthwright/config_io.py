@@ -1,7 +1,8 @@
 """Reading YAML files into pydantic models, with errors that name the file and the field.
 
 Contracts, pipeline specs and generator configs are all written by people; a typo must come back as
-"demo.yaml: split.holdout: Input should be less than 1 (got 1.5)", not as a pydantic dump.
+"demo.yaml: split.holdout: Input should be less than 1 (got 1.5)", not as a pydantic dump. A file over
+`MAX_CONFIG_BYTES` is refused before it is read, and every value an error echoes is cut to an excerpt.
 """
 
 from __future__ import annotations
@@ -13,8 +14,19 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from synthwright.errors import ConfigError
+from synthwright.text import excerpt, shorten
 
 Model = TypeVar("Model", bound=BaseModel)
+
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+"""10 MiB: the largest spec, contract or request file read. `contract infer` writes 53 kB for a
+1,000-column table (about 50 bytes a column, more with long category lists), so 10 MiB holds some
+100,000 columns, or 1,000 columns with 1,000 categories each. A bigger file is a data file or a generated
+mistake: PyYAML reads about 170 kB/s and holds about 120 bytes per byte of YAML, so 10 MiB already costs
+a minute and over 1 GB before any check runs."""
+
+PROBLEMS_SHOWN = 20
+"""Validation problems listed one a line; the rest are counted (a 1,000-column file can have 1,000)."""
 
 
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
@@ -24,18 +36,13 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(
             f"{what} file not found: {path}", hint=f"check the path, or create the {what} first"
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read {what} file {path}: {exc}", hint=f"a {what} is a UTF-8 YAML text file"
-        ) from exc
+    text = _read_capped(path, what)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = shorten(getattr(exc, "problem", None) or str(exc), 160)
         if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
             raise ConfigError(
                 f"{path}{where}: {problem}: tags that build Python objects are not read (no code runs "
@@ -55,6 +62,33 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def _read_capped(path: Path, what: str) -> str:
+    """The file's text, refused unread when over MAX_CONFIG_BYTES (read at most one byte more, so a
+    file growing while it is read is caught too)."""
+    try:
+        size = path.stat().st_size
+        if size <= MAX_CONFIG_BYTES:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
+            size = max(size, len(raw))
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: the {what} file is {_mib(size)}, over the {_mib(MAX_CONFIG_BYTES)} limit for "
+                f"a {what}; it was not read",
+                hint=f"point to the {what} you meant (not a data file); specs and contracts are YAML "
+                "far below the limit (a 1,000-column contract is about 50 kB)",
+            )
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {what} file {path}: {shorten(str(exc))}", hint=f"a {what} is a UTF-8 YAML text file"
+        ) from exc
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB ({size:,} bytes)"
+
+
 def validate_model(model: type[Model], data: Any, source: str, hint: str | None = None) -> Model:
     """Validate `data` into `model`; turn pydantic's errors into one readable ConfigError."""
     try:
@@ -64,16 +98,19 @@ def validate_model(model: type[Model], data: Any, source: str, hint: str | None 
 
 
 def validation_message(exc: ValidationError, source: str) -> str:
-    """One line per problem: `source: a.b[2].c: message (got value)`."""
+    """One line per problem: `source: a.b[2].c: message (got value)`; the first PROBLEMS_SHOWN of them."""
     lines = [f"{source}: {exc.error_count()} problem(s):"]
-    for error in exc.errors():
+    errors = exc.errors()
+    for error in errors[:PROBLEMS_SHOWN]:
         location = _location(error["loc"])
-        message = error["msg"]
+        message = shorten(error["msg"])
         if error["type"] == "extra_forbidden":
             message = "unknown key (misspelt, or not supported here)"
         got = error.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        lines.append(f"  - {location or '(top level)'}: {message}{shown}")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {excerpt(got)})"
+        lines.append(f"  - {shorten(location or '(top level)', 120)}: {message}{shown}")
+    if len(errors) > PROBLEMS_SHOWN:
+        lines.append(f"  - … and {len(errors) - PROBLEMS_SHOWN:,} more")
     return "\n".join(lines)
 
 
