@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,22 @@ def _column_to_dict(column: Column) -> dict[str, Any]:
 
 def _format_date(value: dt.datetime, fmt: str | None) -> str:
     if fmt:
-        return value.strftime(fmt)
+        return format_datetime(value, fmt)
     return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+
+
+def format_datetime(value: dt.datetime, fmt: str) -> str:
+    """`value.strftime(fmt)` with %Y always four digits: glibc writes year 500 as "500", which no
+    format (nor ISO 8601) reads back. Years from 1000 on are written exactly as strftime does."""
+    if value.year >= 1000:
+        return value.strftime(fmt)
+    year = f"{value.year:04d}"
+    padded = _YEAR_DIRECTIVE.sub(lambda m: {"%Y": year, "%F": f"{year}-%m-%d"}.get(m.group(), m.group()), fmt)
+    return value.strftime(padded)
+
+
+_YEAR_DIRECTIVE = re.compile(r"%%|%Y|%F")
+"""A literal %% is matched too, so that the Y in "%%Y" is never taken for a directive."""
 
 
 def dump_contract(contract: Contract) -> str:

@@ -192,6 +192,7 @@ def _unit(left: Column, right: Column) -> str:
 def _difference(right: pd.Series, left: pd.Series, unit: str) -> pd.Series:
     if unit == "number":
         return right - left
+    right, left = _same_unit(right, left)
     seconds = (right - left).dt.total_seconds()
     return (seconds / 86400).round().astype("Int64") if unit == "days" else seconds
 
@@ -199,10 +200,11 @@ def _difference(right: pd.Series, left: pd.Series, unit: str) -> pd.Series:
 def _step(left: Column, right: Column) -> Any:
     """The smallest gap that keeps `left < right` true after rounding to the columns' resolution."""
     unit = _unit(left, right)
+    # in seconds: a nanosecond Timedelta would drag a microsecond column (years 1-9999) into nanoseconds
     if unit == "days":
-        return pd.Timedelta(days=1)
+        return pd.Timedelta(days=1).as_unit("s")
     if unit == "seconds":
-        return pd.Timedelta(seconds=1)
+        return pd.Timedelta(seconds=1).as_unit("s")
     return 1 if left.kind is ColumnKind.INTEGER and right.kind is ColumnKind.INTEGER else 1e-9
 
 
@@ -218,11 +220,20 @@ def _add(left: pd.Series, gap: pd.Series, rule: Gap) -> pd.Series:
 
 def _raise_to(left: pd.Series, right: pd.Series, step: Any) -> pd.Series:
     """Where `right` falls below `left + step`, lift it there (no step for `<=`)."""
+    left, right = _same_unit(left, right)
     floor = left if step is None else left + step
     broken = left.notna() & right.notna() & (right < floor)
     out = right.copy()
     out[broken] = floor[broken]
     return out
+
+
+def _same_unit(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Two datetime columns in one unit: microseconds when they differ (pandas would bring a column
+    reaching outside 1677-2262 into nanoseconds and overflow). Anything else as it is."""
+    if a.dtype.kind == b.dtype.kind == "M" and a.dtype != b.dtype:
+        return a.astype("datetime64[us]"), b.astype("datetime64[us]")
+    return a, b
 
 
 def _identifiers(column: Column, n: int) -> pd.Series:

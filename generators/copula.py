@@ -6,6 +6,10 @@ conditional normal, then reject sampling for categories), so it follows the copu
 how the other columns depend on the conditioned ones. What synthwright adds around SDV: metadata
 driven by the contract (no guessing), seeded fit and sampling, identifiers/PII/rules handled by the
 base class, and a checksummed save.
+A datetime column reaching outside pandas' nanosecond range (held in microseconds: 0001-01-01, 9999-12-31)
+goes to SDV as float seconds declared numerical, since SDV's datetime handling demands nanoseconds; it
+comes back through `datetimes_from_seconds`. Other datetime columns keep SDV's own datetime handling, so
+their samples stay as they were. The choice is read back from the saved model's SDV metadata.
 The saved model is SDV's own pickle (cloudpickle): it loads only when this installation signed it
 at save, or with --trust-model (synthwright.trust).
 """
@@ -16,16 +20,17 @@ import contextlib
 import io
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthwright.data_contracts.model import Contract
+from synthwright.data_contracts.model import ColumnKind, Contract
 from synthwright.data_contracts.sdv_metadata import TABLE, sdv_metadata
 from synthwright.errors import ConfigError
 from synthwright.generators.base import Generator, Progress, ProgressUpdate
+from synthwright.generators.timestamps import datetimes_from_seconds, seconds_since_epoch
 
 Distribution = Literal["beta", "norm", "truncnorm", "gamma", "uniform", "gaussian_kde"]
 MODEL_FILE = "sdv_gaussian_copula.pkl"
@@ -89,12 +94,17 @@ class CopulaGenerator(Generator):
             progress(ProgressUpdate(0, 1, f"fitting a Gaussian copula on {len(data):,} rows"))
         with warnings.catch_warnings(), disable_single_table_logger():
             warnings.simplefilter("ignore")  # SDV's advisory warnings about transformers and rounding
+            seconds = [
+                c.name
+                for c in contract.columns
+                if c.kind is ColumnKind.DATETIME and data[c.name].dtype != "datetime64[ns]"
+            ]
             model = GaussianCopulaSynthesizer(
-                sdv_metadata(contract),
+                _metadata(contract, seconds),
                 default_distribution=self.config.default_distribution,
                 numerical_distributions=dict(self.config.numerical_distributions) or None,
             )
-            model.fit({TABLE: _for_sdv(data)})
+            model.fit({TABLE: _for_sdv(data, seconds)})
         self.model_ = model
         progress(ProgressUpdate(1, 1, "Gaussian copula fitted"))
 
@@ -105,7 +115,7 @@ class CopulaGenerator(Generator):
             warnings.simplefilter("ignore")
             self.model_.reset_sampling()  # RDT's transformers restart their own generators
             self.model_._set_random_state(seed)  # SDV has no public per-call seed for the copula
-            return self.model_.sample(n)[TABLE]
+            return self._from_sdv(self.model_.sample(n)[TABLE])
 
     def _sample_conditioned(self, n: int, seed: int, conditions: pd.DataFrame) -> pd.DataFrame:
         """Rows that share the same conditioned columns go to SDV together; the output keeps row order."""
@@ -123,11 +133,25 @@ class CopulaGenerator(Generator):
                 if not columns:
                     part = self.model_.sample(len(rows))[TABLE]
                 else:
-                    known = _for_sdv(conditions.loc[rows, columns].reset_index(drop=True))
+                    known = _for_sdv(conditions.loc[rows, columns].reset_index(drop=True), self._seconds())
                     with contextlib.redirect_stderr(io.StringIO()):  # SDV's tqdm bar
                         part = self.model_.sample_remaining_columns(known)[TABLE]
                 parts.append(part.set_axis(rows))
-        return pd.concat(parts).sort_index().reset_index(drop=True)
+        return self._from_sdv(pd.concat(parts).sort_index().reset_index(drop=True))
+
+    def _seconds(self) -> list[str]:
+        """Datetime columns this model gave SDV as seconds: numerical in its metadata, datetime in ours."""
+        sdtypes = {name: meta["sdtype"] for name, meta in self.model_.metadata.tables[TABLE].columns.items()}
+        return [
+            c.name
+            for c in self.plan_.model_contract.columns
+            if c.kind is ColumnKind.DATETIME and sdtypes.get(c.name) == "numerical"
+        ]
+
+    def _from_sdv(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for name in self._seconds():
+            frame[name] = datetimes_from_seconds(frame[name]).set_axis(frame.index)
+        return frame
 
     def _save(self, folder: Path) -> list[str]:
         self.model_.save(folder / MODEL_FILE)
@@ -141,10 +165,25 @@ class CopulaGenerator(Generator):
             self.model_ = load_synthesizer(str(folder / MODEL_FILE))
 
 
-def _for_sdv(data: pd.DataFrame) -> pd.DataFrame:
-    """SDV's boolean handling wants object columns of True/False/NaN, not pandas' nullable boolean."""
+def _metadata(contract: Contract, seconds: list[str]) -> Any:
+    """The contract's SDV metadata, with the `seconds` datetime columns declared numerical."""
+    from sdv.metadata import Metadata
+
+    if not seconds:
+        return sdv_metadata(contract)
+    spec = sdv_metadata(contract).to_dict()
+    for name in seconds:
+        spec["tables"][TABLE]["columns"][name] = {"sdtype": "numerical"}
+    return Metadata.load_from_dict(spec)
+
+
+def _for_sdv(data: pd.DataFrame, seconds: list[str]) -> pd.DataFrame:
+    """SDV's boolean handling wants object columns of True/False/NaN, not pandas' nullable boolean;
+    the `seconds` datetime columns go as float seconds since the epoch."""
     frame = data.copy()
     for name in frame.columns:
         if frame[name].dtype == "boolean":
             frame[name] = frame[name].astype(object).where(frame[name].notna(), float("nan"))
+        elif name in seconds:
+            frame[name] = seconds_since_epoch(frame[name])
     return frame

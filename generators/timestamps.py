@@ -1,4 +1,4 @@
-"""Numbers a model wrote → datetimes, safe for any float.
+"""Datetimes → seconds since the epoch, and numbers a model wrote → datetimes, safe for any float.
 
 A sampled column can hold any float: NaN for a null, ±inf, or a value centuries out of range. pandas'
 `to_datetime(x, unit="s", errors="coerce")` does not coerce all of them: it raises OverflowError past
@@ -14,6 +14,7 @@ fits nanoseconds (as before), else datetime64[us], computed in NumPy. Anything e
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,27 @@ _LOWEST_SECOND = (dt.datetime.min - _EPOCH).total_seconds() + 1  # year 1
 _HIGHEST_SECOND = (dt.datetime.max - _EPOCH).total_seconds() - 1  # year 9999
 
 
+def seconds_since_epoch(values: pd.Series) -> np.ndarray:
+    """Datetimes (any unit, years 1–9999) → float64 seconds since the epoch; NaT → NaN.
+    A nanosecond column is converted from nanoseconds exactly as before (seeded models reproduce bit
+    for bit); any other unit through microseconds, which hold every year from 1 to 9999 in int64."""
+    if values.dtype == "datetime64[ns]":
+        seconds = values.to_numpy().view(np.int64) / _NS_PER_SECOND
+    else:
+        seconds = values.to_numpy(dtype="datetime64[us]").view(np.int64) / _US_PER_SECOND
+    return np.where(values.isna().to_numpy(), np.nan, seconds)
+
+
+def timestamp_seconds(value: Any) -> float:
+    """One datetime (a contract bound: years 1–9999) → float seconds since the epoch, with the float
+    arithmetic of `seconds_since_epoch`: a whole-second value equals its bound to the bit."""
+    stamp = pd.Timestamp(value)
+    try:
+        return float(stamp.value) / _NS_PER_SECOND  # inside 1677–2262: from nanoseconds, as before
+    except OverflowError:
+        return float(stamp.to_datetime64().astype("datetime64[us]").astype(np.int64)) / _US_PER_SECOND
+
+
 def datetimes_from_seconds(seconds: ArrayLike) -> pd.Series:
     """Seconds since the epoch → a datetime Series (ns, or us when a value lies outside 1677–2262);
     NaN, ±inf and values outside years 1–9999 → NaT."""
@@ -44,6 +66,12 @@ def datetimes_from_seconds(seconds: ArrayLike) -> pd.Series:
     out = np.full(len(x), np.datetime64("NaT", "us"))
     out[representable] = np.round(x[representable] * _US_PER_SECOND).astype(np.int64).astype("datetime64[us]")
     return pd.Series(out)
+
+
+def within_years(seconds: ArrayLike) -> np.ndarray:
+    """Seconds moved into years 1–9999 (NaN stays NaN): a model overshooting a wide column (0001 to 9999)
+    then writes the nearest date, which conform clips into the contract's range, instead of a null."""
+    return np.clip(np.asarray(seconds, dtype=np.float64), _LOWEST_SECOND + 1, _HIGHEST_SECOND - 1)
 
 
 def add_gap(start: pd.Series, gap: pd.Series, unit: str) -> pd.Series:

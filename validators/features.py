@@ -59,7 +59,9 @@ def is_categorical(column: Column) -> bool:
 def as_float(series: pd.Series, column: Column) -> np.ndarray:
     if column.kind is ColumnKind.DATETIME:
         values = pd.to_datetime(series)
-        seconds = values.astype("int64").to_numpy(dtype="float64") / 1e9
+        # through microseconds: the same seconds whether a frame holds nanoseconds or (years beyond
+        # 1677-2262) microseconds
+        seconds = values.to_numpy(dtype="datetime64[us]").view("int64").astype("float64") / 1e6
         return np.where(values.isna().to_numpy(), np.nan, seconds)
     return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 

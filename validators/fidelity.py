@@ -12,6 +12,11 @@ every pair with that column scores as if its trends were lost (Adult's hours-per
 against 14 % with the real bins). Those pairs are rescored with SDMetrics' own ContingencySimilarity
 and its real-data bins; every other pair and every column keeps the report's score.
 
+One more correction, for synthetic columns the report cannot score and would silently leave out of the
+averages: a column with real values but no synthetic value scores 0 (100 % error), as does a pair with
+real rows holding both values but no such synthetic row. A figure the real data cannot give (no scored
+column with values, no pair that varies) stays NaN, and `Fidelity.not_measured` says why.
+
 Detection is a classifier two-sample test: a gradient-boosting classifier learns to tell real holdout
 rows from synthetic rows (equal numbers of each, 3-fold cross-validated); its ROC AUC is 0.5 when it
 cannot, 1.0 when every row gives itself away. Unlike the two errors above it sees every interaction
@@ -56,6 +61,8 @@ class Fidelity:
     pair_errors: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     """Rows scored per side (`real`, `synthetic`); `sampled`: a side was larger than the cap."""
+    not_measured: dict[str, str] = field(default_factory=dict)
+    """Why the real data cannot give a figure (`shape`, `trend`): the figure is NaN."""
 
     def to_dict(self) -> dict:
         return {
@@ -64,6 +71,7 @@ class Fidelity:
             "column_errors": self.column_errors,
             "pair_errors": self.pair_errors,
             "rows": self.rows,
+            **({"not_measured": self.not_measured} if self.not_measured else {}),
         }
 
 
@@ -72,9 +80,16 @@ class Detection:
     auc: float
     rows_per_side: int
     column_auc: dict[str, float] = field(default_factory=dict)
+    not_measured: str | None = None
+    """Why no classifier could be trained (no scored column): the AUC is NaN."""
 
     def to_dict(self) -> dict:
-        return {"auc": self.auc, "rows_per_side": self.rows_per_side, "column_auc": self.column_auc}
+        return {
+            "auc": self.auc,
+            "rows_per_side": self.rows_per_side,
+            "column_auc": self.column_auc,
+            **({"not_measured": self.not_measured} if self.not_measured else {}),
+        }
 
 
 def detection(
@@ -96,7 +111,10 @@ def detection(
     features = np.vstack([x_real, x_synthetic])
     labels = np.r_[np.zeros(size), np.ones(size)]
     folds = min(DETECTION_FOLDS, size)
-    if folds < 2 or not columns:
+    if not columns:
+        reason = "the contract has no scored column (identifiers and personal data are not compared)"
+        return Detection(auc=float("nan"), rows_per_side=size, not_measured=reason)
+    if folds < 2:
         return Detection(auc=float("nan"), rows_per_side=size)
     auc = _detection_auc(features, labels, categorical, folds, seed, max_iter=100)
     column_auc = {}
@@ -157,14 +175,35 @@ def fidelity(
         )
     scores = dict(zip(report.get_properties()["Property"], report.get_properties()["Score"], strict=True))
     shapes = report.get_details("Column Shapes")
+    column_scores = {row.Column: float(row.Score) for row in shapes.itertuples()}
+    lost = [
+        name
+        for name, score in column_scores.items()
+        if np.isnan(score) and plain_real[name].notna().any() and plain_synthetic[name].isna().all()
+    ]
+    shape = scores["Column Shapes"]
+    if lost:  # the report leaves a column it cannot score out of its average: a lost column scores 0
+        column_scores.update(dict.fromkeys(lost, 0.0))
+        shape = float(np.nanmean(list(column_scores.values())))
     pairs = _pair_scores(report.get_details("Column Pair Trends"), plain_real, plain_synthetic, columns)
-    trend = float(np.nanmean(list(pairs.values()))) if pairs else float("nan")
+    measured_pairs = [v for v in pairs.values() if not np.isnan(v)]
+    trend = float(np.mean(measured_pairs)) if measured_pairs else float("nan")
+    not_measured = {}
+    if pd.isna(shape):
+        no_values = "no scored column has a value in the real data"
+        not_measured["shape"] = no_values if names else "the contract has no scored column"
+    if np.isnan(trend):
+        not_measured["trend"] = (
+            "no pair of scored columns can be compared in the real data (fewer than two scored columns "
+            "that vary)"
+        )
     return Fidelity(
-        shape_error=_error(scores["Column Shapes"]),
+        shape_error=_error(shape),
         trend_error=_error(trend),
-        column_errors={row.Column: _error(row.Score) for row in shapes.itertuples()},
+        column_errors={name: _error(score) for name, score in column_scores.items()},
         pair_errors={f"{a} ~ {b}": _error(score) for (a, b), score in pairs.items()},
         rows={"real": len(real), "synthetic": len(synthetic), "sampled": sampled},
+        not_measured=not_measured,
     )
 
 
@@ -183,18 +222,27 @@ def _pair_scores(
             score = ContingencySimilarity.compute(
                 real[[a, b]], synthetic[[a, b]], continuous_column_names=[binned], num_discrete_bins=10
             )
-        scores[(a, b)] = float(score)
+        score = float(score)
+        if np.isnan(score) and _lost_pair(real[[a, b]], synthetic[[a, b]]):
+            score = 0.0
+        scores[(a, b)] = score
     return scores
 
 
+def _lost_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> bool:
+    """Real rows hold both values of the pair together (it could be scored) and no synthetic row does."""
+    return len(real.dropna()) >= 2 and synthetic.dropna().empty
+
+
 def _numbers_for_bins(frame: pd.DataFrame, continuous: set[str]) -> pd.DataFrame:
-    """Numbers as float and datetimes as float nanoseconds (nulls NaN): what the bins are cut on."""
+    """Numbers as float and datetimes as float microseconds (nulls NaN): what the bins are cut on.
+    Microseconds hold every year from 1 to 9999, whichever unit a frame holds its datetimes in."""
     out = frame.copy()
     for name in continuous:
         values = out[name]
         if pd.api.types.is_datetime64_any_dtype(values):
-            nanoseconds = values.astype("datetime64[ns]").to_numpy().view("int64").astype("float64")
-            out[name] = pd.Series(np.where(values.isna(), np.nan, nanoseconds), index=values.index)
+            micros = values.to_numpy(dtype="datetime64[us]").view("int64").astype("float64")
+            out[name] = pd.Series(np.where(values.isna(), np.nan, micros), index=values.index)
         else:
             out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
     return out

@@ -309,7 +309,7 @@ def _as_numbers(series: pd.Series, column: Column) -> np.ndarray:
         stamps = pd.to_datetime(series, errors="coerce")
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert(None)
-        return np.asarray(date2num(stamps.to_numpy(dtype="datetime64[ns]")), dtype="float64")
+        return np.asarray(date2num(stamps.to_numpy(dtype="datetime64[us]")), dtype="float64")
     return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
 

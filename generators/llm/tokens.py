@@ -37,7 +37,7 @@ from synthwright.generators.neural.encoding import (
     fit_discrete,
     labels_of,
 )
-from synthwright.generators.timestamps import datetimes_from_seconds
+from synthwright.generators.timestamps import datetimes_from_seconds, timestamp_seconds
 
 BOS = 0  # token id that starts every row
 _DAY = 86_400
@@ -516,7 +516,7 @@ def count_range(low: float, high: float, unit: float) -> tuple[int, int]:
 def bound_seconds(bound: Any) -> float:
     if isinstance(bound, int | float):
         return float(bound)
-    return pd.Timestamp(bound).value / 1e9
+    return timestamp_seconds(bound)
 
 
 def _fit_text(column: Column, values: pd.Series, first: int, max_length: int) -> TextField:

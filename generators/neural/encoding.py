@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from synthwright.data_contracts.model import Column, ColumnKind, Contract
-from synthwright.generators.timestamps import datetimes_from_seconds
+from synthwright.generators.timestamps import datetimes_from_seconds, seconds_since_epoch, within_years
 
 OTHER = "__synthwright_other__"
 _SCALE = 4.0  # offsets are measured in units of 4 standard deviations of their mode (CTGAN's choice)
@@ -212,8 +212,7 @@ def _plain(value: Any) -> Any:
 def as_seconds(values: pd.Series) -> np.ndarray:
     """Numbers as float64; datetimes as seconds since the epoch; nulls as NaN."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        seconds = values.astype("datetime64[ns]").astype("int64").to_numpy() / 1e9
-        return np.where(values.isna().to_numpy(), np.nan, seconds)
+        return seconds_since_epoch(values)
     return pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
 
 
@@ -351,7 +350,7 @@ def _decode_numeric(
     if column.has_nulls:
         x = np.where(block[:, 2 + k] > block[:, 1 + k], np.nan, x)
     if column.datetime:
-        return datetimes_from_seconds(np.round(x))
+        return datetimes_from_seconds(within_years(np.round(x)))
     return pd.Series(x, dtype="float64")
 
 
