@@ -6,7 +6,8 @@ one per step and key: <cache root>/<step>/<key>/. Before reusing a result the fl
 folder is whole (`.complete`); a record whose folder was deleted or half-written makes the step run
 again (Prefect's `refresh_cache`). A file lock per key (Prefect's SERIALIZABLE isolation) makes two
 runs that need the same step compute it once: the second waits, then reuses the first's result.
-The cache folder holds real rows (the ingested source and its split): it is created private (700).
+The cache folder holds real rows (the ingested source and its split): it is kept private (700), and a
+run's work folder lives under it too (synthwright.pipelines.workspace).
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.locking.filesystem import FileSystemLockManager
 from prefect.results import ResultStore
 
-from synthwright.files import make_folder
 from synthwright.flows.tasks import COMPLETE, GIVEN_KEY
+from synthwright.pipelines.workspace import private_folder
 
-OWNER_ONLY = 0o700
 log = logging.getLogger("synthwright.flow")
 
 
@@ -34,7 +34,12 @@ class StepCache:
         self.work = work
         self._policy = None
         if root is not None:
-            _make_private(root)
+            private_folder(
+                root,
+                "the cache folder",
+                hint="set cache.root (or SYNTHWRIGHT_CACHE_DIR) to a folder you can write to, "
+                "or turn caching off with cache.enabled: false",
+            )
             self._policy = GIVEN_KEY.configure(
                 lock_manager=FileSystemLockManager(lock_files_directory=root / "locks"),
                 isolation_level="SERIALIZABLE",
@@ -66,19 +71,3 @@ class StepCache:
         recorded = ResultStore().exists(key)  # where a task without its own storage keeps it
         stale = recorded and not (folder is None or (folder / COMPLETE).is_file())
         return task.with_options(cache_policy=self._policy, refresh_cache=stale)
-
-
-def _make_private(root: Path) -> None:
-    """Create the cache folder owner-only; an existing one is left as it is, with a warning if others
-    can read it (it may be a folder the user shares on purpose)."""
-    existed = root.exists()
-    make_folder(
-        root,
-        "the cache folder",
-        hint="set cache.root (or SYNTHWRIGHT_CACHE_DIR) to a folder you can write to, "
-        "or turn caching off with cache.enabled: false",
-    )
-    if not existed:
-        root.chmod(OWNER_ONLY)
-    elif root.stat().st_mode & 0o077:
-        log.warning("the cache folder %s is readable by others; it holds real rows (chmod 700 it)", root)

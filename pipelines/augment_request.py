@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from synthwright.config_io import read_yaml_mapping, validate_model
 from synthwright.data_contracts.model import RareValues
 from synthwright.errors import ConfigError
+from synthwright.limits import RowCount, Seed
 from synthwright.pipelines.ingest import ReadOptions
 from synthwright.pipelines.spec import (
     CacheSpec,
@@ -63,7 +64,7 @@ class ConditionGroup(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    rows: int = Field(ge=1)
+    rows: RowCount
 
     @property
     def values(self) -> dict[str, Any]:
@@ -85,7 +86,7 @@ class AugmentRequest(BaseModel):
     source: AugmentSource
     contract: Path | None = Field(default=None, description="contract file; omitted: inferred")
     target: str | None = Field(default=None, description="the column models predict (the lift's target)")
-    rows: int | None = Field(default=None, ge=1, description="synthetic rows to add")
+    rows: RowCount | None = Field(default=None, description="synthetic rows to add")
     multiplier: float | None = Field(
         default=None, gt=1, le=100, description="final rows = real rows × multiplier"
     )
@@ -94,7 +95,7 @@ class AugmentRequest(BaseModel):
     )
     conditions: list[ConditionGroup] | None = None
     synthetic_column: str = Field(default="is_synthetic", min_length=1, description="marks synthetic rows")
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     split: SplitSpec = SplitSpec()
     generator: GeneratorSpec = GeneratorSpec()
     gates: AugmentGates = AugmentGates()

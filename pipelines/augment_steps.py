@@ -33,6 +33,7 @@ from synthwright.generators.columns import ColumnPlan
 from synthwright.generators.registry import generator_class
 from synthwright.pipelines.augment_plan import Plan, matches, plan_augmentation
 from synthwright.pipelines.augment_request import AugmentRequest
+from synthwright.pipelines.cache_keys import cache_root
 from synthwright.pipelines.frames import read_frame, write_frame
 from synthwright.pipelines.gate import Scored
 from synthwright.pipelines.pii import publishable
@@ -47,7 +48,8 @@ from synthwright.pipelines.steps import (
     Split,
     manifest_fields,
 )
-from synthwright.pipelines.store import MANIFEST, Store
+from synthwright.pipelines.store import MANIFEST, OUTPUT_ROOT_HINT, Store
+from synthwright.pipelines.workspace import require_writable_folder
 from synthwright.validators.contract import validate_contract
 from synthwright.validators.evaluate import evaluate
 from synthwright.validators.gates import Scorecard, augmented_contract_metrics, lift_metrics, relaxed_gates
@@ -69,7 +71,8 @@ def preflight(request: AugmentRequest) -> Preflight:
     contract = load_contract(request.contract) if request.contract is not None else None
     contender = Contender.of(request.generator)
     contender.generator(request.seed).device_used()
-    return Preflight(contract, [contender])
+    require_writable_folder(request.output.root, "the output root", OUTPUT_ROOT_HINT)
+    return Preflight(contract, [contender], cache_root(request.cache))
 
 
 def resolve_source(request: AugmentRequest, work: Path) -> tuple[Path, Contract]:
@@ -348,6 +351,9 @@ class Augmentation(Job):
             return self.request.pipeline_spec(), self.preflight().contract
         source, contract = runner.call(Step("resolve_source", resolve_source, (self.request,)))
         return self.request.pipeline_spec(source), contract
+
+    def sample_rows(self, planned: Plan) -> int:
+        return planned.synthetic_rows
 
     def plan(self, runner: Runner, spec: PipelineSpec, ingested: Ingested, split: Split) -> Plan:
         return runner.call(

@@ -25,15 +25,17 @@ from synthwright.data_contracts.io import contract_fingerprint
 from synthwright.data_contracts.model import Contract
 from synthwright.files import file_sha256
 from synthwright.pipelines.ingest import builtin_path
-from synthwright.pipelines.spec import GeneratorSpec, PipelineSpec
+from synthwright.pipelines.spec import CacheSpec, GeneratorSpec, PipelineSpec
 
 CACHE_DIR_ENV = "SYNTHWRIGHT_CACHE_DIR"
 
 
-def cache_root(spec: PipelineSpec) -> Path:
-    """The spec's cache folder, else $SYNTHWRIGHT_CACHE_DIR, else $XDG_CACHE_HOME (~/.cache)/synthwright."""
-    if spec.cache.root is not None:
-        return spec.cache.root
+def cache_root(spec: PipelineSpec | CacheSpec) -> Path:
+    """The spec's cache folder, else $SYNTHWRIGHT_CACHE_DIR, else $XDG_CACHE_HOME (~/.cache)/synthwright.
+    Runs keep their work folders there too, cache or not (synthwright.pipelines.workspace)."""
+    cache = spec.cache if isinstance(spec, PipelineSpec) else spec
+    if cache.root is not None:
+        return cache.root
     if os.environ.get(CACHE_DIR_ENV):
         return Path(os.environ[CACHE_DIR_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

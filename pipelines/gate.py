@@ -29,8 +29,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from synthwright import code_version
-from synthwright.errors import ApprovalRejectedError, GateFailedError
-from synthwright.files import make_folder
+from synthwright.errors import ApprovalRejectedError, ConfigError, GateFailedError
+from synthwright.files import fsync_tree, make_folder
 from synthwright.generators.registry import generator_names
 from synthwright.pipelines.spec import PipelineSpec
 from synthwright.pipelines.store import OUTPUT_ROOT_HINT, Store
@@ -200,26 +200,41 @@ def record_rejection(
 
     A run rejected by its gates or by a reviewer leaves its report.html and evaluation.json there too;
     a tournament leaves one pair per contender (report-<contender>.html, evaluation-<contender>.json).
+    The record is written in a hidden staging folder and renamed into place: it is whole or absent, and
+    a write that fails (a full disk) is a ConfigError naming the path.
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = make_folder(
-        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected" / f"{stamp}-{uuid.uuid4().hex[:6]}",
+    parent = make_folder(
+        Store(spec.output.root).dataset_dir(spec.dataset) / "rejected",
         "the rejection record folder",
         hint=OUTPUT_ROOT_HINT,
     )
+    folder = parent / f"{stamp}-{uuid.uuid4().hex[:6]}"
+    staging = parent / f".{folder.name}.tmp"
     record = {"stage": stage, **details, "code_version": code_version(), "spec": spec.model_dump(mode="json")}
     reports = {}
     scored = scored or {}
-    for title, result in scored.items():
-        suffix = "" if len(scored) == 1 else f"-{title}"
-        shutil.copyfile(result.report_path, folder / f"report{suffix}.html")
-        shutil.copyfile(result.evaluation_path, folder / f"evaluation{suffix}.json")
-        reports[title] = str(folder / f"report{suffix}.html")
-    if len(reports) == 1:
-        record["report"] = next(iter(reports.values()))
-    elif reports:
-        record["reports"] = reports
-    (folder / REJECTION_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+    try:
+        staging.mkdir()
+        for title, result in scored.items():
+            suffix = "" if len(scored) == 1 else f"-{title}"
+            shutil.copyfile(result.report_path, staging / f"report{suffix}.html")
+            shutil.copyfile(result.evaluation_path, staging / f"evaluation{suffix}.json")
+            reports[title] = str(folder / f"report{suffix}.html")
+        if len(reports) == 1:
+            record["report"] = next(iter(reports.values()))
+        elif reports:
+            record["reports"] = reports
+        (staging / REJECTION_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+        fsync_tree(staging)
+        staging.rename(folder)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(
+            f"cannot write the rejection record in {parent}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else ""),
+            hint="free space there, or " + OUTPUT_ROOT_HINT,
+        ) from exc
     log.warning("rejected at %s; details in %s", stage, folder)
     return folder
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -30,11 +29,13 @@ from pydantic import BaseModel, ConfigDict
 from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, ContractViolationError
 from synthwright.generators.record import ModelRecord
+from synthwright.limits import check_sample_memory
 from synthwright.pipelines import gate, steps
 from synthwright.pipelines.cache_keys import RunKeys
 from synthwright.pipelines.gate import Answer, Decision, Scored, Standing
 from synthwright.pipelines.spec import PipelineSpec
 from synthwright.pipelines.steps import Contender, Ingested, Preflight, Published, Split
+from synthwright.pipelines.workspace import open_work_folder
 from synthwright.validators.gates import Scorecard
 
 log = logging.getLogger("synthwright.run")
@@ -245,6 +246,10 @@ class Job(ABC):
     def publish(self, winner: Chain, prepared: Prepared, run: dict[str, Any]) -> Step:
         """The step that commits the winner's rows as the next version; `run` goes into its manifest."""
 
+    def sample_rows(self, planned: Any) -> int:
+        """How many rows the plan samples (checked against the machine's memory before any fit)."""
+        return int(planned)
+
     def rejection_details(self) -> dict[str, Any]:
         """What a gate rejection's record holds besides the scorecard (an augmentation's request)."""
         return {}
@@ -365,7 +370,7 @@ def run(spec: PipelineSpec, *, runner: Runner | None = None) -> RunResult:
 def run_job(job: Job, runner: Runner) -> RunResult:
     """The graph, for any job and runner (see the module's docstring)."""
     checked = job.preflight()
-    work = Path(tempfile.mkdtemp(prefix=f"synthwright-{job.kind}-"))
+    work = open_work_folder(checked.work_root, job.kind)
     try:
         runner.prepare(work)
         spec, contract = job.start(runner)
@@ -386,6 +391,11 @@ def run_job(job: Job, runner: Runner) -> RunResult:
             Step("split", steps.split_step, (spec, ingested), keys and keys.split, details=_train_rows)
         )
         prepared = Prepared(spec, ingested, split, job.plan(runner, spec, ingested, split), keys)
+        check_sample_memory(
+            job.sample_rows(prepared.planned),
+            [column.kind.value for column in ingested.contract.columns],
+            f"{spec.dataset}: the synthetic rows",
+        )
         chains = [
             Chain(
                 contender,

@@ -17,6 +17,7 @@ from synthwright.config_io import read_yaml_mapping, validate_model
 from synthwright.data_contracts.model import RareValues
 from synthwright.errors import ConfigError
 from synthwright.generators.registry import DEFAULT_GENERATOR
+from synthwright.limits import RowCount, Seed
 from synthwright.pipelines.ingest import ReadOptions
 from synthwright.pipelines.store import validate_dataset_name
 from synthwright.validators.gates import Gates
@@ -108,9 +109,7 @@ class ScheduleSpec(BaseModel):
 class SampleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rows: int | None = Field(
-        default=None, ge=1, description="rows to publish; default: as many as trained on"
-    )
+    rows: RowCount | None = Field(default=None, description="rows to publish; default: as many as trained on")
 
 
 class OutputSpec(BaseModel):
@@ -136,7 +135,7 @@ class PipelineSpec(BaseModel):
     task: Literal["classification", "regression"] | None = Field(
         default=None, description="utility task; default: from the target's kind"
     )
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     split: SplitSpec = SplitSpec()
     generator: GeneratorSpec = GeneratorSpec()
     generators: list[GeneratorSpec] | None = Field(

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sklearn.model_selection import train_test_split
@@ -30,13 +31,15 @@ from synthwright.errors import ConfigError, ContractViolationError, SourceError,
 from synthwright.generators.base import Generator, Progress
 from synthwright.generators.record import ModelRecord
 from synthwright.generators.registry import generator_class
+from synthwright.pipelines.cache_keys import cache_root
 from synthwright.pipelines.frames import read_frame, write_frame
 from synthwright.pipelines.gate import Scored
 from synthwright.pipelines.ingest import builtin_path, ingest
 from synthwright.pipelines.pii import publishable
 from synthwright.pipelines.progress import ProgressLog
 from synthwright.pipelines.spec import GeneratorSpec, PipelineSpec
-from synthwright.pipelines.store import Store
+from synthwright.pipelines.store import OUTPUT_ROOT_HINT, Store
+from synthwright.pipelines.workspace import require_writable_folder
 from synthwright.validators.contract import ContractReport, ParseFailure, validate_contract
 from synthwright.validators.evaluate import Evaluation, evaluate
 from synthwright.validators.gates import Gates
@@ -59,6 +62,8 @@ class Ingested(BaseModel):
     rows: int
     contract_inferred: bool
     parse_failures: list[dict[str, Any]] = []
+    duplicate_rows: int = 0
+    """Rows equal in every column to an earlier row: the split keeps identical rows on one side."""
 
 
 class Split(BaseModel):
@@ -102,6 +107,8 @@ class Preflight:
     contract: Contract | None
     """The spec's contract, loaded once; None when it is to be inferred from the data at ingest."""
     contenders: list[Contender]
+    work_root: Path
+    """The cache root, where the run keeps its private work folder (synthwright.pipelines.workspace)."""
 
 
 def preflight(spec: PipelineSpec) -> Preflight:
@@ -117,7 +124,9 @@ def preflight(spec: PipelineSpec) -> Preflight:
     contract = load_contract(spec.contract) if spec.contract is not None else None
     if contract is not None:
         validate_target(spec, contract)
-    return Preflight(contract, contenders(spec))
+    checked = contenders(spec)
+    require_writable_folder(spec.output.root, "the output root", OUTPUT_ROOT_HINT)
+    return Preflight(contract, checked, cache_root(spec))
 
 
 def contenders(spec: PipelineSpec) -> list[Contender]:
@@ -156,6 +165,16 @@ def ingest_step(spec: PipelineSpec, contract: Contract | None, work: Path) -> In
         source.label,
         time.perf_counter() - started,
     )
+    duplicates = duplicate_rows(result.frame)
+    if duplicates:
+        log.warning(
+            "%s of %s rows (%.1f %%) of %s repeat an earlier row in every column: identical rows are "
+            "kept on one side of the train/holdout split",
+            f"{duplicates:,}",
+            f"{len(result.frame):,}",
+            100 * duplicates / len(result.frame),
+            source.label,
+        )
     return Ingested(
         data_path=data_path,
         contract=contract,
@@ -164,6 +183,7 @@ def ingest_step(spec: PipelineSpec, contract: Contract | None, work: Path) -> In
         rows=len(result.frame),
         contract_inferred=result.contract_inferred,
         parse_failures=[asdict(f) for f in result.parse_failures],
+        duplicate_rows=duplicates,
     )
 
 
@@ -192,7 +212,11 @@ def validate_input(
 
 
 def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
-    """Seeded train/holdout split, stratified by a categorical or boolean target when possible."""
+    """Seeded train/holdout split, stratified by a categorical or boolean target when possible.
+
+    Identical rows stay on one side: a holdout row with a twin in train would make a generator that
+    copies train rows look as close to the holdout as to train (the privacy tests' control). A table
+    without repeated rows is split row by row as ever; one with repeats is split by distinct rows."""
     contract = ingested.contract
     frame = read_frame(ingested.data_path, contract)
     holdout_rows = int(round(len(frame) * spec.split.holdout))
@@ -202,11 +226,33 @@ def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
             f"too few to split {spec.split.holdout:.0%} off as holdout",
             hint="use more data or a different split.holdout",
         )
-    strata = _strata(spec, contract, frame)
-    train_index, holdout_index = train_test_split(
-        frame.index, test_size=holdout_rows, random_state=spec.seed, stratify=strata
-    )
-    train, holdout = frame.loc[sorted(train_index)], frame.loc[sorted(holdout_index)]
+    strata = _strata(spec, contract, frame, holdout_rows)
+    groups = row_groups(frame)
+    distinct = int(groups.max()) + 1
+    if distinct == len(frame):
+        train_index, holdout_index = train_test_split(
+            frame.index, test_size=holdout_rows, random_state=spec.seed, stratify=strata
+        )
+        train, holdout = frame.loc[sorted(train_index)], frame.loc[sorted(holdout_index)]
+    else:
+        in_holdout = _grouped_holdout(groups, strata, holdout_rows, spec.seed)
+        if not in_holdout.any():
+            raise UserInputError(
+                f"{ingested.source}: its {len(frame):,} rows are {distinct} distinct row(s), too few to "
+                "hold one out that train does not also hold",
+                hint="use data with more distinct rows (identical rows are kept on one side of the split)",
+            )
+        train, holdout = frame[~in_holdout], frame[in_holdout]
+        log.warning(
+            "%s of %s rows repeat another row (%s distinct): identical rows are kept on one side of the "
+            "split, so the holdout's share is approximate: %s rows (%.1f %%, asked %.0f %%)",
+            f"{len(frame) - distinct:,}",
+            f"{len(frame):,}",
+            f"{distinct:,}",
+            f"{len(holdout):,}",
+            100 * len(holdout) / len(frame),
+            100 * spec.split.holdout,
+        )
     log.info(
         "split %s rows into %s train / %s holdout%s",
         f"{len(frame):,}",
@@ -223,16 +269,80 @@ def split_step(spec: PipelineSpec, ingested: Ingested, work: Path) -> Split:
     )
 
 
-def _strata(spec: PipelineSpec, contract: Contract, frame: pd.DataFrame) -> pd.Series | None:
+def _strata(
+    spec: PipelineSpec, contract: Contract, frame: pd.DataFrame, holdout_rows: int
+) -> pd.Series | None:
+    """The target's classes to stratify by, or None (with the reason logged) when they cannot be."""
     if not spec.split.stratify or spec.target is None:
         return None
     if contract.column(spec.target).kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         return None
     labels = frame[spec.target].astype(object).where(frame[spec.target].notna(), "<null>")
-    if labels.value_counts().min() < 2:
+    counts = labels.value_counts()
+    if counts.min() < 2:
         log.warning("not stratifying by %s: a class has fewer than 2 rows", spec.target)
         return None
+    smaller = min(holdout_rows, len(frame) - holdout_rows)
+    if len(counts) > smaller:  # each side needs a row of every class
+        log.warning(
+            "not stratifying by %s: %d classes, but the %s has only %d rows; the split is unstratified",
+            spec.target,
+            len(counts),
+            "holdout" if smaller == holdout_rows else "training split",
+            smaller,
+        )
+        return None
     return labels
+
+
+def row_groups(frame: pd.DataFrame) -> np.ndarray:
+    """One code per row, equal for rows equal in every column (nulls equal nulls), 0… in order of
+    first appearance: a 64-bit hash per row, so a million rows cost a fraction of a second."""
+    if frame.empty:
+        return np.zeros(0, dtype="int64")
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return pd.factorize(hashes)[0].astype("int64")
+
+
+def duplicate_rows(frame: pd.DataFrame) -> int:
+    """Rows equal in every column to an earlier row."""
+    groups = row_groups(frame)
+    return len(frame) - (int(groups.max()) + 1 if len(groups) else 0)
+
+
+def _grouped_holdout(
+    groups: np.ndarray, strata: pd.Series | None, holdout_rows: int, seed: int
+) -> np.ndarray:
+    """Which rows go to the holdout, each group of identical rows whole (a boolean per row).
+
+    Each stratum's share of `holdout_rows` (largest remainder) is filled from its groups taken in a
+    seeded random order, skipping a group that would overshoot: sizes come out exact while most groups
+    are single rows, approximate where large groups are left. When nothing fits, the smallest group
+    goes that leaves train 2 rows; all False when none does."""
+    rng = np.random.default_rng(seed)
+    sizes = np.bincount(groups)
+    first = np.unique(groups, return_index=True)[1]
+    labels = pd.factorize(strata.to_numpy()[first])[0] if strata is not None else np.zeros(len(sizes), int)
+    per_label = np.bincount(labels, weights=sizes)
+    exact = per_label * holdout_rows / len(groups)
+    wanted = np.floor(exact).astype("int64")
+    wanted[np.argsort(wanted - exact, kind="stable")[: holdout_rows - int(wanted.sum())]] += 1
+    chosen = np.zeros(len(sizes), dtype=bool)
+    for label, want in enumerate(wanted):
+        order = rng.permutation(np.flatnonzero(labels == label))
+        left = int(want)
+        while True:  # each pass takes the fitting groups in order until one would overshoot
+            fitting = order[~chosen[order] & (sizes[order] <= left)]
+            if not len(fitting):
+                break
+            take = fitting[np.cumsum(sizes[fitting]) <= left]
+            chosen[take] = True
+            left -= int(sizes[take].sum())
+    if not chosen.any():
+        fits = rng.permutation(np.flatnonzero(sizes <= len(groups) - 2))
+        if len(fits):
+            chosen[fits[np.argmin(sizes[fits])]] = True
+    return chosen[groups]
 
 
 def fit_step(
@@ -420,7 +530,12 @@ def manifest_fields(
         "status": "published",
         "code_version": code_version(),
         "seed": spec.seed,
-        "source": {"label": ingested.source, "sha256": ingested.source_sha256, "rows": ingested.rows},
+        "source": {
+            "label": ingested.source,
+            "sha256": ingested.source_sha256,
+            "rows": ingested.rows,
+            "duplicate_rows": ingested.duplicate_rows,
+        },
         "split": {
             "train_rows": split.train_rows,
             "holdout_rows": split.holdout_rows,

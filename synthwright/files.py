@@ -75,3 +75,51 @@ def write_text_file(path: Path, text: str, what: str) -> Path:
         raise ConfigError(
             f"cannot write {what} to {path}: {exc.strerror or exc}", hint="choose a folder you can write to"
         ) from exc
+
+
+def _same(one: Path, other: Path) -> bool:
+    """The same file, after resolving links (a hard link too, when both exist)."""
+    try:
+        if one.exists() and other.exists():
+            return os.path.samefile(one, other)
+    except OSError:
+        pass
+    return one.resolve() == other.resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """`path` lies below `folder` (after resolving links)."""
+    return folder.resolve() in path.resolve().parents
+
+
+def refuse_writing_over_inputs(
+    inputs: dict[str, Path | None],
+    files: dict[str, Path | None],
+    folders: dict[str, Path | None] | None = None,
+) -> None:
+    """Before any work, refuse an output that would destroy an input: a file output that is an input
+    (or lies inside an input folder, such as a model folder), or an output folder (replaced whole) that is
+    or holds an input. Each dict maps the option that named a path to the path (None: not given)."""
+    given = {option: Path(p) for option, p in inputs.items() if p is not None}
+    for out_option, out in files.items():
+        for in_option, source in given.items():
+            if out is None:
+                continue
+            if _same(Path(out), source):
+                what = f"is the same file as {in_option} {source}"
+            elif source.is_dir() and _inside(Path(out), source):
+                what = f"lies inside {in_option} {source}"
+            else:
+                continue
+            raise ConfigError(
+                f"{out_option} {out} {what}: writing it would destroy the input; nothing was written",
+                hint=f"choose another {out_option} path, outside the inputs",
+            )
+    for out_option, folder in (folders or {}).items():
+        for in_option, source in given.items():
+            if folder is not None and (_same(Path(folder), source) or _inside(source, Path(folder))):
+                raise ConfigError(
+                    f"{out_option} {folder} holds {in_option} {source}: saving there replaces the folder "
+                    "and would destroy the input; nothing was written",
+                    hint=f"choose a new folder for {out_option}, outside the inputs' folders",
+                )

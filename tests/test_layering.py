@@ -34,7 +34,7 @@ EXCEPTIONS = {  # the CLI's orchestration group drives the flows: run, augment, 
 CODE = [
     path
     for path in sorted(REPO.rglob("*.py"))
-    if not {".venv", ".git", "build"} & set(path.relative_to(REPO).parts)
+    if not {".venv", ".venv-bench", ".git", "build"} & set(path.relative_to(REPO).parts)
 ]
 
 

@@ -8,6 +8,7 @@ imports them all); only the orchestration group (`orchestrate`) imports synthwri
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sys
@@ -25,6 +26,7 @@ from synthwright.errors import (
     ConfigError,
     SynthwrightError,
 )
+from synthwright.threads import size_thread_pools
 
 if TYPE_CHECKING:
     from synthwright.validators.gates import Scorecard  # imports the validators: only where used
@@ -132,6 +134,10 @@ def print_scorecard(scorecard: Scorecard) -> None:
 # ---- entry point ---------------------------------------------------------------------------------
 
 
+HEAVY_COMMANDS = {"fit", "sample", "evaluate", "run", "augment", "check", "contract"}
+"""Commands that compute: their thread pools are sized to the free cores when they start."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn every failure into a message and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line, not only first
     if not debug:
         _quiet_tracebacks()
+    if args and args[0] in HEAVY_COMMANDS:
+        size_thread_pools()  # before numpy, scikit-learn or torch load (synthwright.threads)
     try:
         # Not click's standalone mode: `typer.Exit(n)` returns n, and usage errors come here to be
         # printed like every other error (an `error:` line and a `fix:` line).
@@ -162,10 +170,30 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # noqa: BLE001 — the last line of defence: no traceback unless --debug
         if debug:
             err.print_exception()
-        err.print(f"[red]internal error:[/] {type(error).__name__}: {error}", markup=True)
-        err.print("  this is a bug in synthwright; rerun with --debug for the traceback and report it")
-        code = 3
+        if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
+            _print_error(_disk_error(error))
+            code = 2
+        else:
+            err.print(f"[red]internal error:[/] {type(error).__name__}: {error}", markup=True)
+            err.print("  this is a bug in synthwright; rerun with --debug for the traceback and report it")
+            code = 3
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _disk_error(error: OSError) -> ConfigError:
+    """A full disk or a refused read/write anywhere (the cache, a report, staging, the work folder) is
+    the user's to fix, not a bug: say which path and what to do."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free space on that disk (or raise the quota), or point the output/cache folder elsewhere"
+    elif error.errno == errno.EROFS:
+        hint = "choose a folder on a writable disk"
+    else:
+        hint = "choose a folder you may read and write, or fix its permissions"
+    return ConfigError(f"{error.strerror or error}{where}", hint=hint)
 
 
 def _print_error(error: SynthwrightError) -> None:

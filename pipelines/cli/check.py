@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from synthwright.errors import ConfigError
-from synthwright.files import write_text_file
+from synthwright.files import refuse_writing_over_inputs, write_text_file
 from synthwright.pipelines.cli.app import (
     DelimiterOption,
     EncodingOption,
@@ -78,6 +78,10 @@ def check(
         "column_shape_error_max": column_shape_error_max,
     }
     _validate_usage(data, version, contract_file, baseline, any(v is not None for v in thresholds.values()))
+    refuse_writing_over_inputs(
+        {"DATA": data, "--contract": contract_file, "--baseline": baseline},
+        {"--out": out_file},
+    )
     if version is not None:
         outcome = check_version(version, root)
     else:

@@ -34,8 +34,10 @@ def contract_infer(
 ) -> None:
     """Infer a first contract from data; review it before relying on it."""
     from synthwright.data_contracts.io import dump_contract
+    from synthwright.files import refuse_writing_over_inputs
     from synthwright.pipelines.ingest import ingest
 
+    refuse_writing_over_inputs({"DATA": data}, {"--out": out_file})
     result = ingest(data, read_options(na, strip, fmt, delimiter, encoding))
     contract = result.contract if dataset is None else result.contract.model_copy(update={"dataset": dataset})
     text = dump_contract(contract)
@@ -65,9 +67,11 @@ def contract_check(
 ) -> None:
     """Check data against its contract: exit 0 if it passes, 1 if it breaks it, 2 if unreadable."""
     from synthwright.data_contracts.io import load_contract
+    from synthwright.files import refuse_writing_over_inputs
     from synthwright.pipelines.ingest import ingest
     from synthwright.validators.contract import validate_contract
 
+    refuse_writing_over_inputs({"DATA": data, "--contract": contract_file}, {"--junit": junit})
     contract = load_contract(contract_file)
     result = ingest(data, read_options(na, strip, fmt, delimiter, encoding), contract)
     report = validate_contract(result.frame, contract, source=str(data), parse_failures=result.parse_failures)

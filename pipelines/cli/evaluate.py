@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from synthwright.files import refuse_writing_over_inputs
+from synthwright.limits import SEED_MAX
 from synthwright.pipelines.cli.app import (
     DelimiterOption,
     EncodingOption,
@@ -40,7 +42,9 @@ def evaluate(
     report: Path = typer.Option(
         Path("synthwright-report.html"), "--report", help="where to write the HTML report"
     ),
-    seed: int = typer.Option(0, "--seed", help="seed of the samples and models inside the tests"),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=SEED_MAX, help="seed of the samples and models inside the tests"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the whole evaluation as JSON"),
     na: list[str] = NaOption,
     strip: bool = StripOption,
@@ -64,6 +68,15 @@ def evaluate(
         )
     if task and not target:
         raise ConfigError("--task needs --target", hint="name the column to predict with --target")
+    refuse_writing_over_inputs(
+        {
+            "--train": train_file,
+            "--holdout": holdout_file,
+            "--synthetic": synthetic_file,
+            "--contract": contract_file,
+        },
+        {"--report": report},
+    )
     log_to_stderr()  # one line per measured part: the whole takes ~25 s on Adult
     thresholds = dict(parse_override(item, option="--gate") for item in gate)
     gates = validate_model(Gates, thresholds, "--gate", hint="see README.md, 'Gates', for every gate")

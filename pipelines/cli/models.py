@@ -10,7 +10,9 @@ import typer
 
 from synthwright.data_contracts.model import RARE_MIN_ROWS
 from synthwright.errors import UserInputError
+from synthwright.files import refuse_writing_over_inputs
 from synthwright.generators.registry import DEFAULT_GENERATOR
+from synthwright.limits import SEED_MAX
 from synthwright.pipelines.cli.app import (
     DelimiterOption,
     EncodingOption,
@@ -72,7 +74,7 @@ def fit(
     ),
     model_dir: Path = typer.Option(..., "--out", help="folder to save the fitted model in"),
     contract_file: Path | None = typer.Option(None, "--contract", help="contract YAML (default: inferred)"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
+    seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help=f"random seed, 0 … {SEED_MAX}"),
     config: list[str] = typer.Option(
         [], "--config", metavar="KEY=VALUE", help="generator config (repeatable)"
     ),
@@ -104,6 +106,7 @@ def fit(
     from synthwright.pipelines.steps import Contender, fit_model, validate_input
 
     require_folder_can_exist(model_dir, "--out")
+    refuse_writing_over_inputs({"DATA": data, "--contract": contract_file}, {}, {"--out": model_dir})
     log_to_stderr()
     generator_config: dict[str, Any] = {}
     for item in config:
@@ -154,7 +157,9 @@ def sample(
         None, "--rows", "-n", min=0, help="number of rows (default with --conditions: one per condition row)"
     ),
     out_file: Path = typer.Option(..., "--out", help="output file: .parquet, .csv or .jsonl"),
-    seed: int | None = typer.Option(None, "--seed", help="random seed (default: the fit's seed)"),
+    seed: int | None = typer.Option(
+        None, "--seed", min=0, max=SEED_MAX, help=f"random seed, 0 … {SEED_MAX} (default: the fit's seed)"
+    ),
     condition: list[str] = typer.Option(
         [], "--condition", metavar="COLUMN=VALUE", help="fix a column's value in every row (repeatable)"
     ),
@@ -176,6 +181,10 @@ def sample(
     from synthwright.generators.base import Generator
     from synthwright.pipelines.frames import write_frame
 
+    is_model = (model_dir / "generator.json").is_file()  # a new file beside a model's would change it
+    refuse_writing_over_inputs(
+        {"MODEL_DIR": model_dir if is_model else None, "--conditions": conditions_file}, {"--out": out_file}
+    )
     if condition and conditions_file:
         raise ConfigError(
             "give either --condition or --conditions, not both",
