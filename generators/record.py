@@ -6,7 +6,6 @@ run's step log) without loading its weights.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Self
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from synthwright.config_io import validate_model
 from synthwright.errors import ConfigError
-from synthwright.files import file_sha256
+from synthwright.files import file_sha256, within
 
 SAVE_FORMAT = 1
 MODEL_RECORD_FILE = "generator.json"
@@ -62,7 +61,7 @@ class ModelRecord(BaseModel):
                 f"{folder} is not a synthwright model folder (no {MODEL_RECORD_FILE})",
                 hint="point at the folder written by `synthwright fit --out`",
             )
-        if not _within(path, folder):
+        if not within(path, folder):
             raise ConfigError(
                 f"{path} is a link that leads outside the model folder; it is not read",
                 hint=REFIT_HINT,
@@ -115,7 +114,7 @@ class ModelRecord(BaseModel):
         """Each listed file lies in the folder (no link out of it) and has the sha256 recorded at save."""
         for name, expected in self.sha256.items():
             path = folder / name
-            if not _within(path, folder):
+            if not within(path, folder):
                 raise ConfigError(
                     f"{path} is a link that leads outside the model folder; it is not read",
                     hint=REFIT_HINT,
@@ -130,8 +129,3 @@ class ModelRecord(BaseModel):
 def _inside_name(name: str) -> bool:
     """A relative path below the folder: no root, no `..`, no empty or `.` part, no backslash."""
     return "\\" not in name and all(part not in ("", ".", "..") for part in name.split("/"))
-
-
-def _within(path: Path, folder: Path) -> bool:
-    """`path`, its links followed (a loop stays where it is), lies in `folder`."""
-    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))

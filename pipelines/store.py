@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from synthwright.data_contracts.arrow import to_arrow
 from synthwright.data_contracts.model import Contract
 from synthwright.errors import ConfigError, SourceError, UserInputError
-from synthwright.files import file_sha256, fsync_path, fsync_tree, make_folder
+from synthwright.files import file_sha256, fsync_path, fsync_tree, make_folder, process_alive
 
 log = logging.getLogger("synthwright.store")
 MANIFEST = "manifest.json"
@@ -322,7 +322,7 @@ class Store:
         for prefix in (_STAGING_PREFIX, _LINK_PREFIX):
             for entry in folder.glob(f"{prefix}*"):
                 pid_text = entry.name.removeprefix(prefix).split("-", 1)[0]
-                if pid_text.isdigit() and not _alive(int(pid_text)):
+                if pid_text.isdigit() and not process_alive(int(pid_text)):
                     if entry.is_symlink() or entry.is_file():
                         entry.unlink(missing_ok=True)
                     else:
@@ -366,16 +366,6 @@ def _attach(source: Path, target: Path) -> dict[str, Any]:
     shutil.copyfile(source, target)
     os.chmod(target, 0o644)
     return {"name": target.name, "bytes": target.stat().st_size, "sha256": file_sha256(target)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_version(version: Version) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from synthwright.errors import ConfigError
-from synthwright.files import make_folder
+from synthwright.files import make_folder, process_alive
 
 OWNER_ONLY = 0o700
 WORK_FOLDER = "work"
@@ -82,17 +82,7 @@ def _is_stale(folder: Path) -> bool:
     host, pid = parts[1], int(parts[2])
     if host != _host():
         return time.time() - folder.stat().st_mtime > FOREIGN_STALE_SECONDS
-    return not _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process holds the number
-        return True
-    return True
+    return not process_alive(pid)
 
 
 def _host() -> str:

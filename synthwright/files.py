@@ -77,6 +77,17 @@ def write_text_file(path: Path, text: str, what: str) -> Path:
         ) from exc
 
 
+def process_alive(pid: int) -> bool:
+    """A process with this number runs on this machine (one we may not signal counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _same(one: Path, other: Path) -> bool:
     """The same file, after resolving links (a hard link too, when both exist)."""
     try:
@@ -87,9 +98,14 @@ def _same(one: Path, other: Path) -> bool:
     return one.resolve() == other.resolve()
 
 
+def within(path: Path, folder: Path) -> bool:
+    """`path`, its links followed, is `folder` or lies below it."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
 def _inside(path: Path, folder: Path) -> bool:
-    """`path` lies below `folder` (after resolving links)."""
-    return folder.resolve() in path.resolve().parents
+    """`path` lies below `folder` (after resolving links), not the folder itself."""
+    return within(path, folder) and not _same(path, folder)
 
 
 def refuse_writing_over_inputs(
