@@ -14,3 +14,13 @@ def prefect_api_url():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield PREFECT_API_URL.value()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """`fit`, `evaluate` and `run` add a stderr log handler bound to the test's captured stream; a later
+    test logging into it once closed would print "--- Logging error ---" with a traceback."""
+    from cli_support import logging_restored
+
+    with logging_restored():
+        yield

@@ -15,24 +15,14 @@ from __future__ import annotations
 import errno
 import gzip
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
-from cli_support import Result, assert_clean_user_error, cli, logging_restored
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """`fit`, `evaluate` and `run` add a stderr log handler bound to this test's captured stream; a
-    later test logging into it once closed would print "--- Logging error ---" with a traceback."""
-    with logging_restored():
-        yield
-
+from cli_support import Result, assert_clean_user_error, cli
+from hostile_support import assert_clean_run_error, column, put, registrar, round_trip
 
 # ---- inputs, built in code ---------------------------------------------------------------------------
 
@@ -54,15 +44,6 @@ columns:
 
 def rows_text(count: int = 60, start: int = 0) -> str:
     return "".join(f"{i},{i % 7},{'xy'[i % 2]}\n" for i in range(start, start + count))
-
-
-def put(path: Path, content: str | bytes) -> Path:
-    """Write text exactly as given (no newline translation) or bytes."""
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def small_csv(tmp: Path, name: str = "data.csv") -> Path:
@@ -102,15 +83,7 @@ class Bad:
 BAD: list = []
 
 
-def bad(case_id: str, xfail: str | None = None) -> Callable:
-    """Register a case builder `tmp_path -> Bad` under `case_id`; `xfail`: what the product does now."""
-
-    def register(build: Callable[[Path], Bad]) -> Callable[[Path], Bad]:
-        marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-        BAD.append(pytest.param(build, id=case_id, marks=marks))
-        return build
-
-    return register
+bad = registrar(BAD)
 
 
 # -- data files: CSV --
@@ -700,20 +673,6 @@ def test_conditions_file_naming_an_unknown_column(copula_model, tmp_path, capsys
 # ---- legal but unusual: handled, not refused ----------------------------------------------------------
 
 
-def round_trip(capsys, tmp: Path, data: Path, *options: str) -> dict:
-    """`contract infer` succeeds, and the contract it wrote accepts the very file it came from."""
-    contract = tmp / "inferred.yaml"
-    inferred = cli(capsys, "contract", "infer", data, "--out", contract, *options)
-    assert inferred.code == 0, inferred
-    checked = cli(capsys, "contract", "check", data, "--contract", contract, *options)
-    assert checked.code == 0, checked
-    return yaml.safe_load(contract.read_text(encoding="utf-8"))
-
-
-def column(contract: dict, name: str) -> dict:
-    return next(c for c in contract["columns"] if c["name"] == name)
-
-
 def assert_failed_check(result: Result, *needles: str) -> None:
     """A value the contract cannot read is a failed check (exit 1) naming it, not bad input or a crash."""
     assert result.code == 1, result
@@ -725,13 +684,7 @@ def assert_failed_check(result: Result, *needles: str) -> None:
 LEGAL: list = []
 
 
-def legal(case_id: str, xfail: str | None = None) -> Callable:
-    def register(check: Callable) -> Callable:
-        marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-        LEGAL.append(pytest.param(check, id=case_id, marks=marks))
-        return check
-
-    return register
+legal = registrar(LEGAL)
 
 
 @legal("bom-is-stripped-from-the-first-name")  # Excel writes one; it is not part of the name
@@ -900,19 +853,6 @@ def test_legal_but_unusual_input_is_handled(check, tmp_path, capsys):
 # ---- `run`: problems found once the flow runs (needs the Prefect test server) ---------------------------
 
 
-def assert_clean_run_error(result: Result, *needles: str) -> None:
-    """Exit 2, one `error:` line naming the problem, a `fix:` after it, no traceback; the flow's own log
-    lines may come before the error (as tests/flows/test_augment.py allows)."""
-    assert result.code == 2, result
-    assert "Traceback" not in result.err + result.out and "internal error" not in result.err
-    lines = result.err.splitlines()
-    errors = [i for i, line in enumerate(lines) if line.startswith("error: ")]
-    assert len(errors) == 1, result.err[-3000:]
-    assert any(line.strip().startswith("fix: ") for line in lines[errors[0] + 1 :]), result.err[-3000:]
-    for needle in needles:
-        assert needle in lines[errors[0]], (needle, lines[errors[0]])
-
-
 def run_args(tmp: Path, spec: Path, *sets: str) -> tuple:
     root = tmp / "out"
     return ("run", spec, "--set", f"output.root={root}", "--set", "sample.rows=50", *sets)
@@ -921,13 +861,7 @@ def run_args(tmp: Path, spec: Path, *sets: str) -> tuple:
 RUNS: list = []
 
 
-def run_case(case_id: str, xfail: str | None = None) -> Callable:
-    def register(check: Callable) -> Callable:
-        marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-        RUNS.append(pytest.param(check, id=case_id, marks=marks))
-        return check
-
-    return register
+run_case = registrar(RUNS)
 
 
 @run_case("run-source-file-missing")

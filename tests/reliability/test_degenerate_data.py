@@ -19,15 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Result, cli, logging_restored
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """`run` and `evaluate` add a stderr log handler bound to this test's captured stream."""
-    with logging_restored():
-        yield
-
+from cli_support import Result, cli
 
 CASES: list = []
 

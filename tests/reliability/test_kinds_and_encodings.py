@@ -22,56 +22,24 @@ import codecs
 import datetime as dt
 import gzip
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
-from cli_support import Result, assert_clean_user_error, cli, logging_restored
+from cli_support import Result, assert_clean_user_error, cli
+from hostile_support import column, put, registrar, round_trip
 
 from synthwright.data_contracts.io import load_contract
 from synthwright.pipelines.ingest import ingest
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """`fit` adds a stderr log handler bound to this test's captured stream (see test_bad_inputs)."""
-    with logging_restored():
-        yield
-
-
 # ---- helpers ----------------------------------------------------------------------------------------
-
-
-def put(path: Path, content: str | bytes) -> Path:
-    """Write text exactly as given (no newline translation) or bytes."""
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def table(rows: int = 10) -> str:
     """A small clean CSV table: an integer and a two-label column."""
     return "a,b\n" + "".join(f"{i},{'xy'[i % 2]}\n" for i in range(rows))
-
-
-def round_trip(capsys, tmp: Path, data: Path, *options: str) -> dict:
-    """`contract infer` succeeds, and the contract it wrote accepts the very file it came from."""
-    contract = tmp / "inferred.yaml"
-    inferred = cli(capsys, "contract", "infer", data, "--out", contract, *options)
-    assert inferred.code == 0, inferred
-    checked = cli(capsys, "contract", "check", data, "--contract", contract, *options)
-    assert checked.code == 0, checked
-    return yaml.safe_load(contract.read_text(encoding="utf-8"))
-
-
-def column(contract: dict, name: str) -> dict:
-    return next(c for c in contract["columns"] if c["name"] == name)
 
 
 def refused(result: Result, *needles: str, fix: str) -> None:
@@ -88,14 +56,7 @@ def infer(capsys, data: Path, *options: str) -> Result:
 CASES: list = []
 
 
-def case(case_id: str) -> Callable:
-    """Register a hostile input `(capsys, tmp_path) -> None` that asserts its own outcome."""
-
-    def register(check: Callable) -> Callable:
-        CASES.append(pytest.param(check, id=case_id))
-        return check
-
-    return register
+case = registrar(CASES)
 
 
 # ---- class 2: kinds ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_support import Result, assert_clean_user_error, cli, cli_captured, logging_restored
+from cli_support import Result, assert_clean_user_error, cli, cli_captured
 from store_support import build_contract, build_frame
 
 from synthwright.data_contracts.io import contract_fingerprint, contract_to_dict
@@ -34,13 +34,6 @@ from synthwright.pipelines.store import MANIFEST, Store
 from synthwright.validators.gates import Metric, Scorecard
 
 DATASET = "big"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """`fit` and `sample` add a stderr log handler bound to this test's captured stream."""
-    with logging_restored():
-        yield
 
 
 @pytest.fixture(scope="module")

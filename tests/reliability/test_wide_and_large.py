@@ -14,12 +14,12 @@ in this issue's files is marked xfail(strict=True) with what the product does no
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_support import Result, assert_clean_user_error, cli, logging_restored
+from cli_support import Result, assert_clean_user_error, cli
+from hostile_support import put, registrar
 
 from synthwright.config_io import MAX_CONFIG_BYTES
 from synthwright.data_contracts.io import load_contract
@@ -32,19 +32,7 @@ BIG_CELL = "v" * 1_000_000
 LONG_NAME = "n" * 10_000
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI adds a stderr log handler bound to this test's captured stream (see test_bad_inputs)."""
-    with logging_restored():
-        yield
-
-
 # ---- helpers ----------------------------------------------------------------------------------------
-
-
-def put(path: Path, content: str) -> Path:
-    path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def oversized(path: Path) -> Path:
@@ -99,15 +87,7 @@ def assert_short_lines(result: Result, limit: int = MAX_LINE) -> None:
 CASES: list = []
 
 
-def case(case_id: str, xfail: str | None = None) -> Callable:
-    """Register a hostile input `(capsys, tmp_path) -> None` that asserts its own outcome."""
-
-    def register(check: Callable) -> Callable:
-        marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-        CASES.append(pytest.param(check, id=case_id, marks=marks))
-        return check
-
-    return register
+case = registrar(CASES)
 
 
 # ---- wide tables ------------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Result, assert_clean_user_error, cli, cli_captured, logging_restored
+from cli_support import Result, assert_clean_user_error, cli, cli_captured
+from hostile_support import assert_clean_run_error, put, registrar
 
 from synthwright.errors import ConfigError
 from synthwright.limits import SEED_MAX, check_sample_memory, check_seed
@@ -37,17 +37,6 @@ columns:
 - {name: b, kind: categorical, values: [x, y]}
 """
 ENOSPC = os.strerror(errno.ENOSPC)
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    with logging_restored():
-        yield
-
-
-def put(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8", newline="")
-    return path
 
 
 def small_csv(tmp: Path, name: str = "data.csv", rows: int = 60) -> Path:
@@ -87,14 +76,7 @@ def copied_model(model: Path, tmp: Path) -> Path:
 CASES: list = []
 
 
-def case(case_id: str) -> Callable:
-    """Register a hostile case `(capsys, tmp_path, copula_model) -> None`."""
-
-    def register(check: Callable) -> Callable:
-        CASES.append(pytest.param(check, id=case_id))
-        return check
-
-    return register
+case = registrar(CASES)
 
 
 # ---- 1. never destroy an input -----------------------------------------------------------------------
@@ -318,28 +300,10 @@ def run_args(tmp: Path, spec: Path, *sets: str) -> tuple:
     return ("run", spec, "--set", f"output.root={tmp / 'out'}", "--set", "sample.rows=50", *sets)
 
 
-def assert_clean_run_error(result: Result, *needles: str) -> str:
-    """Exit 2, one `error:` line (the flow's log lines may come before it), a `fix:` after, no traceback."""
-    assert result.code == 2, result
-    assert "Traceback" not in result.err + result.out and "internal error" not in result.err
-    lines = result.err.splitlines()
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert len(errors) == 1, result.err[-3000:]
-    assert any(line.strip().startswith("fix: ") for line in lines[lines.index(errors[0]) :]), result.err
-    for needle in needles:
-        assert needle in errors[0], (needle, errors[0])
-    return errors[0]
-
-
 RUNS: list = []
 
 
-def run_case(case_id: str) -> Callable:
-    def register(check: Callable) -> Callable:
-        RUNS.append(pytest.param(check, id=case_id))
-        return check
-
-    return register
+run_case = registrar(RUNS)
 
 
 @run_case("run-seed-true-refused-before-the-flow")
